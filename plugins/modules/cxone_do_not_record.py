@@ -1,0 +1,150 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cxone_do_not_record
+short_description: Record that the customer refused recording of the current CXone call
+version_added: 1.0.0
+description:
+  - Applies CXone's do-not-record to the ongoing call of one or many agents, for a customer
+    who refused consent to recording (GDPR).
+  - If the call is being recorded, recording stops; what was recorded before stays available
+    for search and playback.
+  - Afterwards nothing can record that contact, neither recording policies nor a start on
+    demand, including transfers, consults and conferences of the same contact.
+author:
+  - cxone.recording contributors
+extends_documentation_fragment:
+  - cxone.recording.batch
+  - cxone.recording.connection
+notes:
+  - The refusal applies to the current call only; CXone does not keep it for the customer's
+    future calls.
+  - Applying it again to the same call succeeds; it is already in force.
+  - The calling CXone user needs the permission Interactions Hub > APIs > Multi-ACD Record on
+    Demand API; without it CXone answers HTTP 403.
+requirements:
+  - requests (on the Ansible controller)
+seealso:
+  - module: cxone.recording.cxone_recording_start
+  - module: cxone.recording.cxone_recording_stop
+  - name: Record on Demand APIs
+    description: NICE's help page on the API.
+    link: https://help.nicecxone.com/content/recording/recordondemandapi.htm
+"""
+
+EXAMPLES = r"""
+- name: The customer refused consent - nothing more of this call may be recorded
+  cxone.recording.cxone_do_not_record:
+    user_id: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+
+- name: Do-not-record with the settings of a module_defaults group
+  module_defaults:
+    group/cxone.recording.cxone:
+      issuer: https://cxone.niceincontact.com
+      client_id: "{{ vault_cxone_client_id }}"
+      client_secret: "{{ vault_cxone_client_secret }}"
+      access_key_id: "{{ vault_cxone_access_key_id }}"
+      access_key_secret: "{{ vault_cxone_access_key_secret }}"
+  block:
+    - name: Apply do-not-record for the agent handling the contact
+      cxone.recording.cxone_do_not_record:
+        user_id: "{{ agent_user_id }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per distinct user id, in input order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user_id:
+      description: The agent's user id, as sent.
+      type: str
+      sample: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+    outcome:
+      description:
+        - V(completed) CXone did it (HTTP 200); V(accepted) CXone accepted it for processing
+          (HTTP 202); V(skipped) no active call with O(no_active_call=skip); V(failed) see
+          C(msg); V(planned) check mode, nothing sent.
+      type: str
+      sample: completed
+    http_status:
+      description: HTTP status of CXone's final answer, or null when none came.
+      type: int
+      sample: 200
+    contact_id:
+      description: The contact (call) CXone acted on, when it said.
+      type: str
+      sample: "604812734581"
+    description:
+      description: CXone's own text from its answer.
+      type: str
+      sample: Do not record applied
+    attempts:
+      description: Requests sent for this agent, retries included.
+      type: int
+      sample: 1
+    unanswered_attempts:
+      description:
+        - Attempts that got no answer (timed out or cut); above 0, an earlier attempt may have
+          taken effect before the answer reported.
+      type: int
+      sample: 0
+    msg:
+      description: Why the agent was C(failed) or C(skipped), with the HTTP status and CXone's message.
+      type: str
+      sample: null
+    requested_at:
+      description: When the first request for this agent was sent (UTC, ISO 8601).
+      type: str
+      sample: "2026-11-25T04:05:06.789Z"
+    answered_at:
+      description: When the final answer came (UTC, ISO 8601).
+      type: str
+      sample: "2026-11-25T04:05:06.912Z"
+summary:
+  description: How many agents ended with each outcome, and the total.
+  returned: always
+  type: dict
+  sample: {completed: 2, accepted: 1, skipped: 0, failed: 0, planned: 0, total: 3}
+user_id:
+  description: With exactly one user id, that agent's user id.
+  returned: when one user id is given
+  type: str
+  sample: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+outcome:
+  description: With exactly one user id, that agent's outcome.
+  returned: when one user id is given
+  type: str
+  sample: completed
+http_status:
+  description: With exactly one user id, the HTTP status of CXone's final answer.
+  returned: when one user id is given
+  type: int
+  sample: 200
+contact_id:
+  description: With exactly one user id, the contact CXone acted on.
+  returned: when one user id is given
+  type: str
+  sample: "604812734581"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cxone.recording.plugins.module_utils._recording import DO_NOT_RECORD
+from ansible_collections.cxone.recording.plugins.module_utils._task import argument_spec, exit_with, run
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(DO_NOT_RECORD), supports_check_mode=True)
+    exit_with(module, run(module, DO_NOT_RECORD))
+
+
+if __name__ == "__main__":
+    main()

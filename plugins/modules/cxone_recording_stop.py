@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cxone_recording_stop
+short_description: Stop recording agents' ongoing CXone calls on demand
+version_added: 1.0.0
+description:
+  - Stops voice and screen recording of the ongoing call of one or many agents with CXone's
+    Record on Demand API, for privacy or to comply with regulations.
+  - Stopping on demand takes priority over the tenant's recording policies. Afterwards only a
+    new start on demand (M(cxone.recording.cxone_recording_start)) resumes recording the call.
+  - What was recorded before the stop stays available.
+author:
+  - cxone.recording contributors
+extends_documentation_fragment:
+  - cxone.recording.batch
+  - cxone.recording.connection
+notes:
+  - Stopping a call that is not being recorded succeeds; CXone has nothing more to do.
+  - The calling CXone user needs the permission Interactions Hub > APIs > Multi-ACD Record on
+    Demand API; without it CXone answers HTTP 403.
+requirements:
+  - requests (on the Ansible controller)
+seealso:
+  - module: cxone.recording.cxone_recording_start
+  - module: cxone.recording.cxone_do_not_record
+  - name: Record on Demand APIs
+    description: NICE's help page on the API.
+    link: https://help.nicecxone.com/content/recording/recordondemandapi.htm
+"""
+
+EXAMPLES = r"""
+- name: Stop recording an agent's call while the customer gives card details
+  cxone.recording.cxone_recording_stop:
+    user_id: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+
+- name: Incident - stop recording for a whole team, whoever is on a call
+  cxone.recording.cxone_recording_stop:
+    user_ids: "{{ team_user_ids }}"
+    no_active_call: skip
+  register: stopped
+
+- name: Report how many calls were stopped
+  ansible.builtin.debug:
+    msg: "{{ stopped.summary }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per distinct user id, in input order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user_id:
+      description: The agent's user id, as sent.
+      type: str
+      sample: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+    outcome:
+      description:
+        - V(completed) CXone did it (HTTP 200); V(accepted) CXone accepted it for processing
+          (HTTP 202); V(skipped) no active call with O(no_active_call=skip); V(failed) see
+          C(msg); V(planned) check mode, nothing sent.
+      type: str
+      sample: completed
+    http_status:
+      description: HTTP status of CXone's final answer, or null when none came.
+      type: int
+      sample: 200
+    contact_id:
+      description: The contact (call) CXone acted on, when it said.
+      type: str
+      sample: "604812734581"
+    description:
+      description: CXone's own text from its answer.
+      type: str
+      sample: Recording stopped
+    attempts:
+      description: Requests sent for this agent, retries included.
+      type: int
+      sample: 1
+    unanswered_attempts:
+      description:
+        - Attempts that got no answer (timed out or cut); above 0, an earlier attempt may have
+          taken effect before the answer reported.
+      type: int
+      sample: 0
+    msg:
+      description: Why the agent was C(failed) or C(skipped), with the HTTP status and CXone's message.
+      type: str
+      sample: null
+    requested_at:
+      description: When the first request for this agent was sent (UTC, ISO 8601).
+      type: str
+      sample: "2026-11-25T04:05:06.789Z"
+    answered_at:
+      description: When the final answer came (UTC, ISO 8601).
+      type: str
+      sample: "2026-11-25T04:05:06.912Z"
+summary:
+  description: How many agents ended with each outcome, and the total.
+  returned: always
+  type: dict
+  sample: {completed: 2, accepted: 1, skipped: 0, failed: 0, planned: 0, total: 3}
+user_id:
+  description: With exactly one user id, that agent's user id.
+  returned: when one user id is given
+  type: str
+  sample: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+outcome:
+  description: With exactly one user id, that agent's outcome.
+  returned: when one user id is given
+  type: str
+  sample: completed
+http_status:
+  description: With exactly one user id, the HTTP status of CXone's final answer.
+  returned: when one user id is given
+  type: int
+  sample: 200
+contact_id:
+  description: With exactly one user id, the contact CXone acted on.
+  returned: when one user id is given
+  type: str
+  sample: "604812734581"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cxone.recording.plugins.module_utils._recording import STOP
+from ansible_collections.cxone.recording.plugins.module_utils._task import argument_spec, exit_with, run
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(STOP), supports_check_mode=True)
+    exit_with(module, run(module, STOP))
+
+
+if __name__ == "__main__":
+    main()

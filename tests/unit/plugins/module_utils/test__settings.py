@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.cxone.recording.plugins.module_utils._errors import SettingsError
+from ansible_collections.cxone.recording.plugins.module_utils._settings import (
+    DEFAULT_ISSUER,
+    DEFAULT_RECORDING_API_PATH,
+    SETTINGS,
+    connection_argument_spec,
+    validate_settings,
+)
+
+CREDENTIALS = {
+    "client_id": "app", "client_secret": "s3cret-client", "access_key_id": "KEY", "access_key_secret": "s3cret-key",
+}
+
+
+def test_defaults_apply_when_only_credentials_are_given():
+    settings = validate_settings(CREDENTIALS)
+    assert settings.issuer == DEFAULT_ISSUER
+    assert settings.recording_api_path == DEFAULT_RECORDING_API_PATH
+    assert settings.timeout == 30 and settings.retries == 5
+    assert settings.validate_certs is True and settings.verify is True
+    assert settings.api_endpoint is None
+
+
+def test_an_access_token_alone_is_enough():
+    settings = validate_settings({"access_token": "tok"})
+    assert settings.uses_given_token
+
+
+@pytest.mark.parametrize("missing", sorted(CREDENTIALS))
+def test_missing_credentials_are_named(missing):
+    values = dict(CREDENTIALS)
+    del values[missing]
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(values)
+    assert "missing: %s" % missing in caught.value.msg
+    assert "access_token" in caught.value.msg
+
+
+def test_no_credentials_at_all_names_all_four():
+    with pytest.raises(SettingsError, match="client_id, client_secret, access_key_id, access_key_secret"):
+        validate_settings({})
+
+
+def test_whitespace_only_credential_counts_as_missing():
+    with pytest.raises(SettingsError, match="missing: access_key_secret"):
+        validate_settings(dict(CREDENTIALS, access_key_secret="   "))
+
+
+def test_repr_hides_secrets():
+    settings = validate_settings(dict(CREDENTIALS, access_token="tok-XYZ"))
+    text = repr(settings)
+    for secret in ("s3cret-client", "s3cret-key", "tok-XYZ"):
+        assert secret not in text
+    assert "<hidden>" in text
+
+
+@pytest.mark.parametrize("issuer, problem", [
+    ("cxone.niceincontact.com", "absolute https:// URL"),
+    ("ftp://cxone.niceincontact.com", "absolute https:// URL"),
+    ("https://", "absolute https:// URL"),
+    ("https://cxone.niceincontact.com/?x=1", "query string"),
+    ("https://user:pw@cxone.niceincontact.com", "user name or password"),
+    ("https://cxone.nice incontact.com", "spaces"),
+    ("https://cxone.niceincontact.com:99999", "not a valid URL"),
+    ("http://cxone.niceincontact.com", "plain http://"),
+    ("", "empty value"),
+])
+def test_bad_issuer_is_refused_with_the_reason(issuer, problem):
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(dict(CREDENTIALS, issuer=issuer))
+    assert caught.value.msg.startswith("issuer:")
+    assert problem in caught.value.msg
+
+
+def test_plain_http_is_allowed_to_this_machine_only():
+    assert validate_settings(dict(CREDENTIALS, issuer="http://127.0.0.1:8080/")).issuer == "http://127.0.0.1:8080"
+    assert validate_settings(dict(CREDENTIALS, api_endpoint="http://localhost:1")).api_endpoint == "http://localhost:1"
+    with pytest.raises(SettingsError, match="api_endpoint:.*plain http://"):
+        validate_settings(dict(CREDENTIALS, api_endpoint="http://api-na1.niceincontact.com"))
+
+
+@pytest.mark.parametrize("name, value, problem", [
+    ("timeout", 0, "from 1 to 600"),
+    ("timeout", 601, "from 1 to 600"),
+    ("retries", -1, "from 0 to 20"),
+    ("retries", 21, "from 0 to 20"),
+    ("recording_api_path", "interactions", "must be a URL path starting with /"),
+    ("recording_api_path", "/a?b", "must be a URL path"),
+    ("ca_path", "/nonexistent/ca.pem", "does not exist"),
+    ("client_id", "app\nx", "control characters"),
+])
+def test_bad_values_name_the_setting(name, value, problem):
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(dict(CREDENTIALS, **{name: value}))
+    assert caught.value.msg.startswith(name + ":")
+    assert problem in caught.value.msg
+
+
+def test_control_characters_in_a_secret_are_refused_without_echoing_it():
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(dict(CREDENTIALS, access_key_secret="hunter2\r\n"))
+    assert "hunter2" not in caught.value.msg
+
+
+def test_ca_path_makes_verify_the_bundle(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not checked here")
+    settings = validate_settings(dict(CREDENTIALS, ca_path=str(bundle)))
+    assert settings.verify == str(bundle)
+    assert validate_settings(dict(CREDENTIALS, ca_path=str(bundle), validate_certs=False)).verify is False
+
+
+def test_argument_spec_has_env_fallbacks_defaults_and_no_log():
+    spec = connection_argument_spec()
+    assert set(spec) == {setting.name for setting in SETTINGS}
+    assert spec["issuer"]["default"] == DEFAULT_ISSUER
+    assert spec["client_secret"]["no_log"] is True
+    assert spec["access_key_secret"]["no_log"] is True
+    assert spec["access_token"]["no_log"] is True
+    assert "no_log" not in spec["access_key_id"]
+    assert spec["timeout"]["fallback"][1] == ["CXONE_TIMEOUT"]
+    assert "default" not in spec["client_id"]
