@@ -20,7 +20,7 @@ description:
     endpoint; hosts are independent of each other and can run in parallel forks.
   - It has no remote shell. Only the modules of this collection use it.
 author:
-  - cxone.recording contributors
+  - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
   - cxone.recording.connection.plugin
 options:

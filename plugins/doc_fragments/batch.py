@@ -36,13 +36,16 @@ options:
     default: 8
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Logs in and discovers the API, so that a dry run catches bad credentials, but sends no
         request that changes recording. Every agent gets outcome C(planned).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   action_group:
+    description: Use C(group/cxone.recording.cxone) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [cxone.recording.cxone]
 notes:

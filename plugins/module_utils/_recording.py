@@ -212,14 +212,25 @@ def task_result(operation, entries):
         for key in ("user_id", "outcome", "http_status", "contact_id"):
             result[key] = entries[0][key]
     failures = [entry for entry in entries if entry["outcome"] == "failed"]
-    counts = ", ".join("%d %s" % (summary[outcome], outcome) for outcome in OUTCOMES if summary[outcome])
+    counts = ", ".join("%s %s" % (summary[outcome], outcome) for outcome in OUTCOMES if summary[outcome])
     if failures:
         result["failed"] = True
-        named = "; ".join(entry["msg"] for entry in failures[:FAILURES_NAMED])
-        more = len(failures) - FAILURES_NAMED
-        if more > 0:
-            named += "; and %d more (see results)" % more
-        result["msg"] = "%s failed for %d of %d user(s): %s" % (operation.action, len(failures), len(entries), named)
+        result["msg"] = "%s failed for %d of %d user(s): %s" % (
+            operation.action, len(failures), len(entries), _failure_summary(failures))
     else:
         result["msg"] = "%s: %s" % (operation.action, counts)
     return result
+
+
+def _failure_summary(failures):
+    """The failures' messages; one shared reason (a refused login, say) is given once."""
+    reasons = {entry["msg"] for entry in failures}
+    if len(failures) > 1 and len(reasons) == 1:
+        named = ", ".join(entry["user_id"] for entry in failures[:FAILURES_NAMED])
+        if len(failures) > FAILURES_NAMED:
+            named += " and %d more" % (len(failures) - FAILURES_NAMED)
+        return "%s (users: %s)" % (failures[0]["msg"], named)
+    summary = "; ".join(entry["msg"] for entry in failures[:FAILURES_NAMED])
+    if len(failures) > FAILURES_NAMED:
+        summary += "; and %d more (see results)" % (len(failures) - FAILURES_NAMED)
+    return summary

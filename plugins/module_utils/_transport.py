@@ -200,7 +200,6 @@ class Transport:
                 continue
             return Reply(response.status_code, text, content_type, attempts, unanswered)
 
-
     def _report(self, method, url, status, started):
         if self._on_answer is not None:
             self._on_answer(method, url.split("?", 1)[0], status, time.monotonic() - started)

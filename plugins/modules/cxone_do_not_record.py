@@ -17,7 +17,7 @@ description:
   - Afterwards nothing can record that contact, neither recording policies nor a start on
     demand, including transfers, consults and conferences of the same contact.
 author:
-  - cxone.recording contributors
+  - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
   - cxone.recording.batch
   - cxone.recording.connection

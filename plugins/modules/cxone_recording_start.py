@@ -15,7 +15,7 @@ description:
   - Recording started on demand takes priority over the tenant's recording policies.
   - Used for compliance, quality assurance or training.
 author:
-  - cxone.recording contributors
+  - cxone.recording contributors (@cxone-recording)
 options:
   media_type:
     description:

@@ -16,7 +16,7 @@ description:
     new start on demand (M(cxone.recording.cxone_recording_start)) resumes recording the call.
   - What was recorded before the stop stays available.
 author:
-  - cxone.recording contributors
+  - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
   - cxone.recording.batch
   - cxone.recording.connection

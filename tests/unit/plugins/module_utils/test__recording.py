@@ -161,6 +161,14 @@ def test_task_result_names_failures_and_keeps_successes():
     assert "user_id" not in result
 
 
+def test_one_reason_shared_by_all_failures_is_given_once():
+    entries = planned_entries(["a", "b", "c"])
+    for entry in entries:
+        entry.update(outcome="failed", msg="login with access key K failed: HTTP 400")
+    result = task_result(STOP, entries)
+    assert result["msg"] == "stop recording failed for 3 of 3 user(s): login with access key K failed: HTTP 400 (users: a, b, c)"
+
+
 def test_task_result_lists_at_most_ten_failures():
     entries = planned_entries(["u%d" % number for number in range(25)])
     for entry in entries:
