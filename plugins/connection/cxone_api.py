@@ -77,7 +77,17 @@ notes:
 """
 
 EXAMPLES = r"""
-# inventory.yml: one host per CXone tenant, secrets from Ansible Vault
+# An inventory (inventory.yml) with one host per CXone tenant; secrets come from Ansible Vault.
+# Every task of a play that targets these hosts shares one login per tenant:
+#
+#   - name: Stop recording during an incident
+#     hosts: cxone
+#     gather_facts: false
+#     tasks:
+#       - name: Stop recording for the team
+#         cxone.recording.cxone_recording_stop:
+#           user_ids: "{{ incident_user_ids }}"
+#           no_active_call: skip
 all:
   children:
     cxone:
@@ -92,17 +102,7 @@ all:
           ansible_connection: cxone.recording.cxone_api
           cxone_issuer: https://cxone-gov.niceincontact.com
           cxone_tenant_id: 11111111-2222-4333-8444-555555555555
-          # the four credentials from CXONE_* environment variables, as AWX injects them
-
-# playbook.yml: every task of the play shares one login per tenant
-- name: Stop recording during an incident
-  hosts: cxone
-  gather_facts: false
-  tasks:
-    - name: Stop recording for the team
-      cxone.recording.cxone_recording_stop:
-        user_ids: "{{ incident_user_ids }}"
-        no_active_call: skip
+          # client and access key from the CXONE_* environment variables, as AWX injects them
 """
 
 import hashlib

@@ -11,23 +11,25 @@ free of secrets and useful: CXone's own message, the HTTP status and a hint.
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 
-# What an operator should check for a status, beyond CXone's own words (api.md).
-_STATUS_HINTS = {
+# What an operator should check for a status of a recording operation, beyond CXone's own
+# words (api.md). Read-only: these are default arguments.
+RECORDING_HINTS = MappingProxyType({
     401: "check the access key and the client credentials, or that the access token is still valid",
     403: 'the calling user lacks the "Interactions Hub > APIs > Multi-ACD Record on Demand API" permission',
     404: "the agent has no active call",
     409: "CXone refused in the call's current state, e.g. after do-not-record",
     425: "the interaction was still locked by a previous start or stop after all retries",
     429: "CXone kept rate-limiting the requests after all retries",
-}
+})
 
 # What to check when the token endpoint refuses a login or a refresh.
-LOGIN_HINTS = {
+LOGIN_HINTS = MappingProxyType({
     400: "check the access key id and secret",
     401: "check the client id and secret of the registered application",
-}
-NO_HINTS = {}
+})
+NO_HINTS = MappingProxyType({})
 
 # Keys in which CXone and its gateways put an error's explanation, most specific first.
 _MESSAGE_KEYS = ("description", "message", "error_description", "errorDescription", "error")
@@ -77,8 +79,8 @@ class AuthError(ApiError):
 
 
 def status_hint(status):
-    """A short hint for an HTTP status, or None when there is nothing useful to add."""
-    return _STATUS_HINTS.get(status)
+    """A short hint for an HTTP status of a recording operation, or None."""
+    return RECORDING_HINTS.get(status)
 
 
 def summarise_text(text, limit=_SUMMARY_LIMIT):
@@ -122,15 +124,12 @@ def message_from_body(body, text, content_type=""):
     return summarise_text(text)
 
 
-def describe_failure(status, cxone_message, hints=None):
-    """``HTTP 409: <CXone's words> (<hint>)``, the one format of a failed answer.
-
-    ``hints`` maps statuses to hints; the default is that of the recording operations.
-    """
+def describe_failure(status, cxone_message, hints=RECORDING_HINTS):
+    """``HTTP 409: <CXone's words> (<hint>)``, the one format of a failed answer."""
     parts = ["HTTP %s" % status]
     if cxone_message:
         parts[0] += ": %s" % cxone_message
-    hint = (_STATUS_HINTS if hints is None else hints).get(status)
+    hint = hints.get(status)
     if hint:
         parts.append("(%s)" % hint)
     return " ".join(parts)

@@ -144,4 +144,3 @@ def open_session(module, concurrency):
     if socket_path:
         return BrokeredSession(socket_path, concurrency, module.warn)
     return DirectSession(module.params, concurrency, module.warn)
-

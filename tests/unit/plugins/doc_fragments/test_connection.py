@@ -28,3 +28,12 @@ def test_plugin_form_adds_environment_and_inventory_variables():
         documented = options[setting.name]
         assert documented["env"] == [{"name": setting.env}]
         assert documented["vars"] == [{"name": "cxone_" + setting.name}]
+
+
+def test_both_forms_describe_each_setting_alike():
+    module = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    plugin = yaml.safe_load(ModuleDocFragment.PLUGIN)["options"]
+    for setting in SETTINGS:
+        environment_line = "If not set, the environment variable E(%s) is used." % setting.env
+        module_text = [line for line in module[setting.name]["description"] if line != environment_line]
+        assert module_text == plugin[setting.name]["description"], setting.name

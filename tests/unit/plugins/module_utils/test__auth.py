@@ -136,7 +136,7 @@ def test_rejected_token_is_renewed_once_for_all_workers(cxone):
     def report():
         got.append(auth.renew(token_fingerprint(stale))[0])
 
-    workers = [threading.Thread(target=report) for _ in range(8)]
+    workers = [threading.Thread(target=report) for _worker in range(8)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -148,7 +148,7 @@ def test_rejected_token_is_renewed_once_for_all_workers(cxone):
 def test_refused_login_is_clear_secret_free_and_not_repeated(cxone):
     cxone.default("/auth/token", cxone.answer(400, {"error": "invalid_grant", "error_description": "Invalid access key credentials"}))
     auth = authenticator(cxone)
-    for _ in range(3):
+    for _attempt in range(3):
         with pytest.raises(AuthError) as caught:
             auth.bearer()
     message = caught.value.msg

@@ -139,7 +139,7 @@ def test_non_json_success_is_completed_without_contact(server, api):
 def test_batch_keeps_every_user_in_input_order(server, api):
     server.default(op_path(STOP), server.answer(200, {}))
     ids = ["u%02d" % number for number in range(40)]
-    server.queue(op_path(STOP), *[server.answer(404, {}) for _ in range(5)])
+    server.queue(op_path(STOP), *[server.answer(404, {}) for _failure in range(5)])
     entries = run_batch(api, STOP, ids, concurrency=8)
     assert [entry["user_id"] for entry in entries] == ids
     assert sum(entry["outcome"] == "failed" for entry in entries) == 5
