@@ -112,7 +112,11 @@ from ansible.plugins.connection import NetworkConnectionBase
 
 from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator, token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError
-from ansible_collections.cxone.recording.plugins.module_utils._session import broker_error, broker_session_info
+from ansible_collections.cxone.recording.plugins.module_utils._session import (
+    BROKER_CHECK_INTERVAL,
+    broker_error,
+    broker_session_info,
+)
 from ansible_collections.cxone.recording.plugins.module_utils._settings import SETTING_NAMES, validate_settings
 from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport
 
@@ -180,7 +184,10 @@ class Connection(NetworkConnectionBase):
 
     def _token_answer(self, bearer):
         token, renew_in = bearer
-        return {"access_token": token, "renew_in": renew_in, "fingerprint": token_fingerprint(token)}
+        # A module checks in at least this often, which also keeps this process from reaching
+        # its idle timeout in the middle of a long batch.
+        check_in = min(renew_in, BROKER_CHECK_INTERVAL, self.get_option("persistent_connect_timeout") / 3.0)
+        return {"access_token": token, "check_in": check_in, "fingerprint": token_fingerprint(token)}
 
     def cxone_session(self):
         """Log in (if not yet) and discover the API; what a module needs to send requests."""

@@ -34,8 +34,8 @@ from ansible_collections.cxone.recording.plugins.module_utils._transport import 
 INSECURE_WARNING = ("validate_certs is false: CXone's TLS certificate is not verified, so the "
                     "credentials and tokens could reach an impostor; use this for test systems only")
 
-# A module asks the connection for the token at least this often, which also keeps the
-# connection's idle timer from expiring during a long batch.
+# A module asks the connection for the token at least this often (less when the connection's
+# idle timeout is short), which keeps the connection alive during a long batch.
 BROKER_CHECK_INTERVAL = 10.0
 
 _ERROR_TYPES = {cls.__name__: cls for cls in (AuthError, SettingsError, TransportError, CxoneError)}
@@ -88,8 +88,8 @@ class BrokeredSession:
 
     def _keep(self, answer):
         self._token = answer["access_token"]
-        self._check_at = time.monotonic() + min(answer["renew_in"], BROKER_CHECK_INTERVAL)
-        return self._token, answer["renew_in"]
+        self._check_at = time.monotonic() + answer["check_in"]
+        return self._token, answer["check_in"]
 
     def prepare(self):
         info = self._call("cxone_session")
