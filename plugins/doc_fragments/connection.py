@@ -101,6 +101,14 @@ options:
     - If not set, the environment variable E(CXONE_RETRIES) is used.
     type: int
     default: 5
+  allow_plain_http:
+    description:
+    - Accept plain C(http://) URLs to hosts other than this machine for O(issuer), O(api_endpoint)
+      and the discovered endpoints, which sends credentials and tokens in clear over the network.
+    - If not set, the environment variable E(CXONE_ALLOW_PLAIN_HTTP) is used.
+    - Only for a trusted test network; CXone itself is reached over C(https://).
+    type: bool
+    default: false
 notes:
 - 'With O(ignore:connection=local) the connection settings come from the module options or the C(CXONE_*)
   environment variables. Over the P(cxone.recording.cxone_api#connection) connection the module options
@@ -233,4 +241,15 @@ options:
     - name: CXONE_RETRIES
     vars:
     - name: cxone_retries
+  allow_plain_http:
+    description:
+    - Accept plain C(http://) URLs to hosts other than this machine for O(issuer), O(api_endpoint)
+      and the discovered endpoints, which sends credentials and tokens in clear over the network.
+    - Only for a trusted test network; CXone itself is reached over C(https://).
+    type: bool
+    default: false
+    env:
+    - name: CXONE_ALLOW_PLAIN_HTTP
+    vars:
+    - name: cxone_allow_plain_http
 """

@@ -122,7 +122,7 @@ class Authenticator:
                 endpoint = config.get("token_endpoint")
                 if not isinstance(endpoint, str) or not endpoint:
                     raise AuthError("%s: the answer names no token_endpoint" % what, 200)
-                self._token_endpoint = _checked_discovered_url("token_endpoint", endpoint, what)
+                self._token_endpoint = self._checked_discovered_url("token_endpoint", endpoint, what)
             return self._token_endpoint
 
     def tenant_id(self):
@@ -148,8 +148,14 @@ class Authenticator:
                 endpoint = config.get("api_endpoint")
                 if not isinstance(endpoint, str) or not endpoint:
                     raise AuthError("%s: the answer has no api_endpoint; set api_endpoint" % what, 200)
-                self._api_base_url = _checked_discovered_url("api_endpoint", endpoint, what)
+                self._api_base_url = self._checked_discovered_url("api_endpoint", endpoint, what)
             return self._api_base_url
+
+    def _checked_discovered_url(self, name, url, what):
+        try:
+            return check_url(name, url, self.settings.allow_plain_http)
+        except SettingsError as exc:
+            raise AuthError("%s: discovered %s" % (what, exc.msg), 200) from None
 
     # -- grants ------------------------------------------------------------------------------
 
@@ -249,9 +255,3 @@ class Authenticator:
             self._token = self._renewed(current)
             return self.bearer()
 
-
-def _checked_discovered_url(name, url, what):
-    try:
-        return check_url(name, url)
-    except SettingsError as exc:
-        raise AuthError("%s: discovered %s" % (what, exc.msg), 200) from None

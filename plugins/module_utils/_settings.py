@@ -42,6 +42,7 @@ SETTINGS = (
     Setting("ca_path", "path", None, "CXONE_CA_PATH", False),
     Setting("timeout", "int", 30, "CXONE_TIMEOUT", False),
     Setting("retries", "int", 5, "CXONE_RETRIES", False),
+    Setting("allow_plain_http", "bool", False, "CXONE_ALLOW_PLAIN_HTTP", False),
 )
 
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
@@ -96,7 +97,7 @@ def _is_loopback(host):
         return False
 
 
-def check_url(name, value):
+def check_url(name, value, allow_plain_http=False):
     """Raise unless ``value`` is an absolute http(s) URL without query, fragment or credentials."""
     if not isinstance(value, str) or not value.strip():
         raise SettingsError("%s: must be a URL such as https://cxone.niceincontact.com, got an empty value" % name)
@@ -113,7 +114,8 @@ def check_url(name, value):
         raise SettingsError("%s: %r must not have a query string or fragment" % (name, value))
     if parts.username or parts.password:
         raise SettingsError("%s: the URL must not carry a user name or password" % name)
-    check_secure_url(name, value)
+    if not allow_plain_http:
+        check_secure_url(name, value)
     return value.rstrip("/")
 
 
@@ -152,9 +154,11 @@ def validate_settings(values):
                  "access_token", "tenant_id"):
         raw[name] = _check_text(name, raw[name])
 
-    raw["issuer"] = check_url("issuer", raw["issuer"])
+    if not isinstance(raw["allow_plain_http"], bool):
+        raise SettingsError("allow_plain_http: must be true or false, got %r" % (raw["allow_plain_http"],))
+    raw["issuer"] = check_url("issuer", raw["issuer"], raw["allow_plain_http"])
     if raw["api_endpoint"] is not None and str(raw["api_endpoint"]).strip():
-        raw["api_endpoint"] = check_url("api_endpoint", raw["api_endpoint"])
+        raw["api_endpoint"] = check_url("api_endpoint", raw["api_endpoint"], raw["allow_plain_http"])
     else:
         raw["api_endpoint"] = None
 
@@ -189,11 +193,12 @@ def validate_settings(values):
 def check_secure_url(name, url):
     """Refuse a URL that credentials or tokens would travel to in clear over a network.
 
-    Plain HTTP is accepted only to this machine (a local proxy or a test server); every other
-    host must be reached over HTTPS. Discovered URLs go through the same check.
+    Plain HTTP is accepted only to this machine (a local proxy or a test server), unless the
+    user sets ``allow_plain_http``; every other host must be reached over HTTPS. Discovered
+    URLs go through the same check.
     """
     parts = urlsplit(url)
     if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
         raise SettingsError(
             "%s: %r uses plain http:// to a host other than this machine; credentials and tokens "
-            "are only sent over https://" % (name, url))
+            "are only sent over https:// (set allow_plain_http to accept this)" % (name, url))

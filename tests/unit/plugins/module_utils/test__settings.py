@@ -87,6 +87,13 @@ def test_plain_http_is_allowed_to_this_machine_only():
         validate_settings(dict(CREDENTIALS, api_endpoint="http://api-na1.niceincontact.com"))
 
 
+def test_allow_plain_http_is_an_explicit_opt_in():
+    settings = validate_settings(dict(CREDENTIALS, issuer="http://cxone.example.com", allow_plain_http=True))
+    assert settings.issuer == "http://cxone.example.com"
+    with pytest.raises(SettingsError, match="allow_plain_http: must be true or false"):
+        validate_settings(dict(CREDENTIALS, allow_plain_http="yes"))
+
+
 @pytest.mark.parametrize("name, value, problem", [
     ("timeout", 0, "from 1 to 600"),
     ("timeout", 601, "from 1 to 600"),
