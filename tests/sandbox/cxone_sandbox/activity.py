@@ -29,7 +29,7 @@ class RequestLog:
 
 def new_entry(method, path, query):
     """A log entry for a request that just arrived; the handler fills in the rest."""
-    return {'seq': None, 'time': time.time(), 'method': method, 'path': path, 'query': query, 'status': None,
+    return {'seq': None, 'time': time.time(), 'finished': None, 'method': method, 'path': path, 'query': query, 'status': None,
             'fault': None, 'user_id': None, 'operation': None, 'token_sha256': None, 'grant_type': None}
 
 

@@ -95,6 +95,7 @@ class Sandbox:
         finally:
             with self.lock:
                 entry['status'] = None if reply is None or reply is DROP else reply.status
+                entry['finished'] = time.time()
                 if entry['grant_type'] is not None and entry['status'] != 200:
                     self.stats.token_requests['failed'] += 1
                 self.log.add(entry)
