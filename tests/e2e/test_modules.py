@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from conftest import (  # pylint: disable=import-error
@@ -232,3 +234,35 @@ def test_settings_come_from_the_environment(ansible, tenant):
     run = ansible.run(playbook, env=environment)
     assert run.rc == 0, run.output
     assert recording_of(tenant, ALICE) == "voiceAndScreen"
+
+
+def test_do_not_record_follows_the_contact_through_transfer_consult_and_conference(ansible, tenant):
+    contact = tenant.agent_state(ALICE)["contact"]["contact_id"]
+    first = run_tasks(ansible, task("cxone_recording_start", "recording", user_id=ALICE),
+                      task("cxone_do_not_record", "refused", user_id=ALICE))
+    assert first.rc == 0, first.output
+    assert tenant.agent_state(ALICE)["contact"]["segments"], "what was recorded before stays available"
+    tenant.end_call(tenant.agent_state(BOB)["contact"]["contact_id"])
+    tenant.end_call(tenant.agent_state(CAROL)["contact"]["contact_id"])
+    tenant.end_call(tenant.agent_state(DAVE)["contact"]["contact_id"])
+    tenant.transfer(contact, BOB)
+    tenant.consult(contact, CAROL)
+    tenant.conference(contact, DAVE)
+    later = run_tasks(ansible, task("cxone_recording_start", "restart", ignore_errors=True, user_id=[BOB, CAROL, DAVE]))
+    result = later.result("restart")
+    assert [entry["http_status"] for entry in result["results"]] == [409, 409, 409]
+    assert {entry["contact_id"] for entry in result["results"]} == {contact}
+    tenant.end_call(contact)
+    tenant.start_call(ALICE)
+    fresh = run_tasks(ansible, task("cxone_recording_start", "new_call", user_id=ALICE)).result("new_call")
+    assert fresh["outcome"] == "completed" and fresh["contact_id"] != contact, "the refusal was for that call only"
+
+
+@pytest.mark.parametrize("plugin", ["cxone_recording_start", "cxone_recording_stop", "cxone_do_not_record",
+                                    "-t connection cxone_api"])
+def test_documentation_renders_with_examples(plugin):
+    *kind, name = plugin.split()
+    shown = subprocess.run(["ansible-doc"] + kind + ["cxone.recording." + name], capture_output=True, text=True,
+                           check=False, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "EXAMPLES" in shown.stdout and "cxone.recording" in shown.stdout
