@@ -199,16 +199,25 @@ class Connection(NetworkConnectionBase):
         except CxoneError as exc:
             return broker_error(exc)
 
-    def cxone_token(self):
-        """The token to use now, renewed first when it is about to expire."""
+    def cxone_token(self, confirmed=None):
+        """The token to use now, renewed first when it is about to expire.
+
+        ``confirmed``: the fingerprint of a token CXone accepted since the module's last call.
+        """
         try:
-            return self._token_answer(self._current_authenticator().bearer())
+            authenticator = self._current_authenticator()
+            if confirmed:
+                authenticator.confirm(confirmed)
+            return self._token_answer(authenticator.bearer())
         except CxoneError as exc:
             return broker_error(exc)
 
-    def cxone_renew(self, rejected_fingerprint, worked_before=True):
+    def cxone_renew(self, rejected_fingerprint, confirmed=None):
         """CXone rejected the token with this fingerprint: the token to retry with."""
         try:
-            return self._token_answer(self._current_authenticator().renew(rejected_fingerprint, worked_before))
+            authenticator = self._current_authenticator()
+            if confirmed:
+                authenticator.confirm(confirmed)
+            return self._token_answer(authenticator.renew(rejected_fingerprint))
         except CxoneError as exc:
             return broker_error(exc)

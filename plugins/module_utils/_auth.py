@@ -24,9 +24,10 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     AuthError,
     SettingsError,
     describe_failure,
+    redact,
     status_hint,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._settings import check_url
+from ansible_collections.cxone.recording.plugins.module_utils._settings import check_url, is_bearer_token
 
 # Renew this long before expiry, but never more than a tenth of a token's life, so that
 # very short-lived tokens (seconds, in tests) are not renewed on every use.
@@ -62,7 +63,7 @@ class Token:
     """An access token and when to renew it. ``repr`` shows only its fingerprint."""
 
     __slots__ = ("access_token", "refresh_token", "lifetime", "renew_at", "expires_at", "claims",
-                 "fingerprint", "from_renewal")
+                 "fingerprint", "from_renewal", "worked")
 
     def __init__(self, access_token, lifetime, refresh_token=None, claims=None, now=0.0, from_renewal=False):
         self.access_token = access_token
@@ -73,14 +74,18 @@ class Token:
         self.claims = claims or {}
         self.fingerprint = token_fingerprint(access_token)
         self.from_renewal = from_renewal
+        # Whether CXone accepted it at least once (see Authenticator.confirm).
+        self.worked = False
 
     def __repr__(self):
         return "Token(%s)" % self.fingerprint
 
 
-def _failure(what, reply, hints=NO_HINTS):
-    return AuthError("%s failed: %s" % (what, describe_failure(reply.status, reply.message, hints)),
-                     reply.status, reply.message)
+def basic_authorization(client_id, client_secret):
+    """The HTTP Basic header for the client, UTF-8 encoded (requests would use Latin-1 and
+    fail on other characters)."""
+    pair = ("%s:%s" % (client_id, client_secret)).encode("utf-8")
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 class Authenticator:
@@ -99,15 +104,25 @@ class Authenticator:
         self._token = None
         self._token_endpoint = None
         self._api_base_url = settings.api_endpoint
-        self._failure = None
+        self._sticky_failure = None
         self.token_requests = 0
 
     # -- discovery ---------------------------------------------------------------------------
 
+    def _secrets(self):
+        token = self._token
+        return (self.settings.client_secret, self.settings.access_key_secret, self.settings.access_token,
+                token and token.access_token, token and token.refresh_token)
+
+    def _failure(self, what, reply, hints=NO_HINTS):
+        message = redact(reply.message, self._secrets())
+        return AuthError("%s failed: %s" % (what, describe_failure(reply.status, message, hints)),
+                         reply.status, message)
+
     def _get_json(self, url, what, params=None):
         reply = self.transport.request("GET", url, what, params=params)
         if not reply.ok:
-            raise _failure(what, reply)
+            raise self._failure(what, reply)
         if not isinstance(reply.body, dict):
             raise AuthError("%s: the answer from %s is not a JSON object" % (what, url.split("?")[0]),
                             reply.status)
@@ -165,14 +180,17 @@ class Authenticator:
         # requests URL-encodes the form, so secrets with '=', '&' or '+' arrive intact.
         reply = self.transport.request(
             "POST", endpoint, what, data=form,
-            auth=(self.settings.client_id, self.settings.client_secret),
-            headers={"Accept": "application/json"})
+            headers={"Accept": "application/json",
+                     "Authorization": basic_authorization(self.settings.client_id, self.settings.client_secret)})
         if not reply.ok:
-            raise _failure(what, reply, LOGIN_HINTS)
+            raise self._failure(what, reply, LOGIN_HINTS)
         body = reply.body if isinstance(reply.body, dict) else {}
         access_token = body.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise AuthError("%s: the token endpoint answered without an access_token" % what, reply.status)
+        if not is_bearer_token(access_token):
+            raise AuthError("%s: the token endpoint answered with an access_token that is not a valid "
+                            "bearer token (characters outside RFC 6750)" % what, reply.status)
         lifetime = body.get("expires_in")
         try:
             lifetime = float(lifetime)
@@ -191,7 +209,7 @@ class Authenticator:
                                 "password": self.settings.access_key_secret}, what, from_renewal)
         except AuthError as exc:
             # Remembered: the same credentials will not start working during this run.
-            self._failure = exc
+            self._sticky_failure = exc
             raise
 
     def _refresh(self, token):
@@ -211,8 +229,8 @@ class Authenticator:
 
     def _current(self):
         with self._lock:
-            if self._failure is not None:
-                raise self._failure
+            if self._sticky_failure is not None:
+                raise self._sticky_failure
             if self.settings.uses_given_token:
                 if self._token is None:
                     given = self.settings.access_token
@@ -229,29 +247,36 @@ class Authenticator:
         token = self._current()
         return token.access_token, max(0.0, token.renew_at - self._clock())
 
-    def renew(self, rejected_fingerprint, worked_before=True):
+    def confirm(self, fingerprint):
+        """CXone accepted the token with this fingerprint (an answer other than 401)."""
+        with self._lock:
+            if self._token is not None and self._token.fingerprint == fingerprint:
+                self._token.worked = True
+
+    def renew(self, rejected_fingerprint):
         """Called when CXone answered 401 to a token; returns the token to retry with.
 
         Several workers may report the same stale token: only the first renews, the others get
-        the token it obtained. A token that was rejected before it ever worked, right after a
-        renewal, means the credentials will not do: that raises instead of logging in again.
+        the token it obtained. A token obtained by a renewal and rejected before it ever worked
+        means the credentials or permissions will not do: that raises instead of logging in
+        again and again.
         """
         with self._lock:
-            if self._failure is not None:
-                raise self._failure
+            if self._sticky_failure is not None:
+                raise self._sticky_failure
             current = self._token
             if current is not None and current.fingerprint != rejected_fingerprint:
                 return self.bearer()
             if self.settings.uses_given_token:
-                self._failure = AuthError(
+                self._sticky_failure = AuthError(
                     "CXone rejected the access_token given (HTTP 401: expired or revoked); obtain a "
                     "new token, or set client_id, client_secret, access_key_id and access_key_secret "
                     "so that the collection can log in by itself", 401)
-                raise self._failure
-            if current is not None and current.from_renewal and not worked_before:
-                self._failure = AuthError(
+                raise self._sticky_failure
+            if current is not None and current.from_renewal and not current.worked:
+                self._sticky_failure = AuthError(
                     "CXone rejected a newly issued access token too (HTTP 401); %s" % status_hint(401), 401)
-                raise self._failure
+                raise self._sticky_failure
             self._token = self._renewed(current)
             return self.bearer()
 

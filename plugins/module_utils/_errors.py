@@ -11,6 +11,7 @@ free of secrets and useful: CXone's own message, the HTTP status and a hint.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote, quote_plus
 from types import MappingProxyType
 
 # What an operator should check for a status of a recording operation, beyond CXone's own
@@ -133,6 +134,25 @@ def describe_failure(status, cxone_message, hints=RECORDING_HINTS):
     if hint:
         parts.append("(%s)" % hint)
     return " ".join(parts)
+
+
+REDACTED = "<redacted>"
+
+
+def redact(text, secrets):
+    """``text`` with every secret replaced, also in the URL-encoded forms an echo would use.
+
+    CXone or a gateway may quote a request back in an error answer (the login form, a header);
+    what reaches a task's message must not carry a secret even then.
+    """
+    if not text:
+        return text
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, quote_plus(secret), quote(secret, safe="")}:
+            text = text.replace(form, REDACTED)
+    return text
 
 
 def decode_json(text):

@@ -20,6 +20,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     CxoneError,
     SettingsError,
     describe_failure,
+    redact,
 )
 
 Operation = namedtuple("Operation", "name path action")
@@ -99,17 +100,17 @@ def result_entry(user_id, outcome, http_status=None, contact_id=None, descriptio
 class RecordingApi:
     """Sends one operation for one agent and turns the answer into a result entry.
 
-    ``token_source`` has ``bearer()`` and ``renew(fingerprint, worked_before)``: the
-    in-process ``Authenticator`` or the connection plugin's broker.
+    ``token_source`` has ``bearer()``, ``confirm(fingerprint)`` and ``renew(fingerprint)``:
+    the in-process ``Authenticator`` or the connection plugin's broker.
     """
 
     def __init__(self, token_source, transport, base_url, api_path):
         self.token_source = token_source
         self.transport = transport
         self.base_url = base_url.rstrip("/") + api_path
-        # Tokens CXone accepted at least once; a renewal that yields a token rejected before
-        # it ever worked stops the batch's renewals (see Authenticator.renew).
-        self._accepted = set()
+        # Tokens CXone accepted, each confirmed to the token source once: a renewed token
+        # rejected before it ever worked stops renewals (see Authenticator.renew).
+        self._confirmed = set()
 
     def send(self, operation, user_id, media_type=None, no_active_call="fail"):
         requested_at = utc_now()
@@ -128,25 +129,27 @@ class RecordingApi:
                 unanswered += reply.unanswered_attempts
                 fingerprint = token_fingerprint(token)
                 if reply.status != 401:
-                    self._accepted.add(fingerprint)
+                    if fingerprint not in self._confirmed:
+                        self._confirmed.add(fingerprint)
+                        self.token_source.confirm(fingerprint)
                     break
                 if renewal:
                     break
-                token = self.token_source.renew(fingerprint, fingerprint in self._accepted)[0]
+                token = self.token_source.renew(fingerprint)[0]
         except CxoneError as exc:
             attempts += getattr(exc, "attempts", 0)
             unanswered += getattr(exc, "unanswered_attempts", 0)
             return result_entry(user_id, "failed", getattr(exc, "status", None), attempts=attempts,
                                 unanswered_attempts=unanswered, msg="user %s: %s" % (user_id, exc.msg),
                                 requested_at=requested_at, answered_at=utc_now())
-        return _entry_from_reply(user_id, reply, no_active_call, attempts, unanswered, requested_at)
+        return _entry_from_reply(user_id, reply, no_active_call, attempts, unanswered, requested_at, token)
 
 
-def _entry_from_reply(user_id, reply, no_active_call, attempts, unanswered, requested_at):
+def _entry_from_reply(user_id, reply, no_active_call, attempts, unanswered, requested_at, token):
     body = reply.body if isinstance(reply.body, dict) else {}
     contact_id = body.get("contactId")
     contact_id = str(contact_id) if isinstance(contact_id, (str, int)) and contact_id != "" else None
-    description = reply.message
+    description = redact(reply.message, (token,))
     msg = None
     if reply.status == 200 or (reply.ok and reply.status != 202):
         outcome = "completed"
@@ -183,7 +186,14 @@ def run_batch(api, operation, user_ids, media_type=None, no_active_call="fail", 
     Returns the entries in input order (``Executor.map`` keeps it).
     """
     def send(user_id):
-        return api.send(operation, user_id, media_type, no_active_call)
+        try:
+            return api.send(operation, user_id, media_type, no_active_call)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # A batch never loses an agent, even to a fault of this code; the error's type is
+            # named, not its text, which could quote a request.
+            now = utc_now()
+            return result_entry(user_id, "failed", msg="user %s: unexpected error (%s); the request may or may "
+                                "not have reached CXone" % (user_id, type(exc).__name__), requested_at=now, answered_at=now)
 
     if concurrency == 1 or len(user_ids) == 1:
         return [send(user_id) for user_id in user_ids]

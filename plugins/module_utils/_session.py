@@ -75,6 +75,8 @@ class BrokeredSession:
         self._lock = threading.Lock()
         self._token = None
         self._check_at = 0.0
+        # A fingerprint CXone accepted, told to the connection with the next call.
+        self._confirmed = None
         self.transport = None
 
     def _call(self, method, *args):
@@ -101,19 +103,34 @@ class BrokeredSession:
         self.transport = Transport(info["timeout"], info["retries"], verify, pool_size=self._concurrency)
         return RecordingApi(self, self.transport, info["api_base_url"], info["recording_api_path"])
 
+    def _take_confirmed(self):
+        confirmed, self._confirmed = self._confirmed, None
+        return confirmed
+
     def bearer(self):
         with self._lock:
             if time.monotonic() >= self._check_at:
-                return self._keep(self._call("cxone_token"))
+                return self._keep(self._call("cxone_token", self._take_confirmed()))
             return self._token, self._check_at - time.monotonic()
 
-    def renew(self, rejected_fingerprint, worked_before=True):
+    def confirm(self, fingerprint):
+        with self._lock:
+            self._confirmed = fingerprint
+
+    def renew(self, rejected_fingerprint):
         with self._lock:
             if token_fingerprint(self._token) != rejected_fingerprint:
                 return self._token, self._check_at - time.monotonic()
-            return self._keep(self._call("cxone_renew", rejected_fingerprint, worked_before))
+            return self._keep(self._call("cxone_renew", rejected_fingerprint, self._take_confirmed()))
 
     def close(self):
+        # A confirmation not told yet is told now: a later task may need it (Authenticator.renew).
+        confirmed = self._take_confirmed()
+        if confirmed:
+            try:
+                self._call("cxone_token", confirmed)
+            except CxoneError:
+                pass
         if self.transport is not None:
             self.transport.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import string
 from collections import namedtuple
 from urllib.parse import urlsplit
 
@@ -22,6 +23,10 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import Set
 
 DEFAULT_ISSUER = "https://cxone.niceincontact.com"
 DEFAULT_RECORDING_API_PATH = "/interaction-recording-management-service/v1/interactions"
+
+# Characters of an OAuth bearer token (RFC 6750 b64token); anything else cannot be sent in
+# an Authorization header, and would make requests quote the header in its error message.
+_TOKEN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~+/=")
 
 TIMEOUT_RANGE = (1, 600)
 RETRIES_RANGE = (0, 20)
@@ -140,6 +145,11 @@ def _check_text(name, value):
     return value
 
 
+def is_bearer_token(token):
+    """True for a string that can be sent as ``Authorization: Bearer <token>``."""
+    return isinstance(token, str) and bool(token) and all(char in _TOKEN_CHARACTERS for char in token)
+
+
 def validate_settings(values):
     """Turn raw values (module params, plugin options) into ``Settings``, or raise SettingsError.
 
@@ -180,6 +190,8 @@ def validate_settings(values):
     else:
         raw["ca_path"] = None
 
+    if raw["access_token"] and not is_bearer_token(raw["access_token"]):
+        raise SettingsError("access_token: is not a bearer token (it holds spaces or characters outside RFC 6750)")
     if not raw["access_token"]:
         missing = [name for name in PASSWORD_GRANT_NAMES if not raw[name]]
         if missing:

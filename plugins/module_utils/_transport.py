@@ -186,8 +186,9 @@ class Transport:
                 self._sleep(backoff_delay(attempts, rand=self._jitter))
                 continue
             except requests.exceptions.RequestException as exc:
-                raise TransportError("%s: request to %s failed: %s"
-                                     % (what, _origin(url), _connection_error_text(exc)), attempts, unanswered) from None
+                # Only the error's type: its text may quote the request, headers included.
+                raise TransportError("%s: request to %s failed (%s)"
+                                     % (what, _origin(url), type(exc).__name__), attempts, unanswered) from None
 
             self._report(method, url, response.status_code, started)
             text = response.text

@@ -174,3 +174,21 @@ def test_a_batch_longer_than_the_idle_timeout_keeps_the_login(ansible, sandbox):
     assert run.rc == 0, run.output
     assert run.result("long batch")["summary"]["completed"] == 120
     assert sandbox.stats()["token_requests"]["password"] == 1
+
+
+def test_a_renewed_token_survives_a_later_revocation(ansible, tenant):
+    """A token renewed in one task and used there is renewed again when revoked in a later task."""
+    def revoke(name, keep_refresh):
+        return {"name": name, "ansible.builtin.uri": {
+            "url": ansible.sandbox_url + "/_sandbox/tokens/revoke", "method": "POST", "body_format": "json",
+            "body": {"keep_refresh": keep_refresh}}, "delegate_to": "localhost",
+            "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}
+    tasks = [step("cxone_recording_start", "first", user_id=AGENTS[0]), revoke("revoke one", True),
+             step("cxone_recording_stop", "second", user_id=AGENTS[0]), revoke("revoke two", False),
+             step("cxone_recording_start", "third", user_id=AGENTS[1]),
+             step("cxone_recording_stop", "fourth", user_id=AGENTS[1])]
+    run = ansible.run(ansible.play(tasks, hosts="cxone"), inventory=ansible.tenant_inventory())
+    assert run.rc == 0, run.output
+    assert [run.result(name)["outcome"] for name in ("first", "second", "third", "fourth")] == ["completed"] * 4
+    counts = tenant.stats()["token_requests"]
+    assert counts["password"] == 2 and counts["refresh_token"] >= 1

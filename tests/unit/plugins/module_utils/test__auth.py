@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -53,9 +54,11 @@ def cxone(server):
 
 
 def authenticator(server, clock=None, **values):
-    settings = validate_settings(dict({"issuer": server.url, "client_id": "app", "access_key_id": "KEYID",
-                                       "retries": 0}, **SECRETS, **values))
-    return Authenticator(settings, Transport.for_settings(settings, sleep=lambda s: None), clock=clock or Clock())
+    given = {"issuer": server.url, "client_id": "app", "access_key_id": "KEYID", "retries": 0}
+    given.update(SECRETS)
+    given.update(values)
+    settings = validate_settings(given)
+    return Authenticator(settings, Transport.for_settings(settings, sleep=lambda seconds: None), clock=clock or Clock())
 
 
 def test_password_grant_sends_url_encoded_credentials_with_basic_client_auth(cxone):
@@ -170,10 +173,43 @@ def test_a_new_token_rejected_before_it_ever_worked_stops_renewing(cxone):
     auth = authenticator(cxone)
     first = auth.bearer()[0]
     cxone.default("/auth/token", token_answer(cxone, "access-2"))
-    second = auth.renew(token_fingerprint(first), worked_before=False)[0]
+    second = auth.renew(token_fingerprint(first))[0]
     with pytest.raises(AuthError, match="rejected a newly issued access token"):
-        auth.renew(token_fingerprint(second), worked_before=False)
+        auth.renew(token_fingerprint(second))
     assert len(cxone.to("/auth/token")) == 2
+
+
+def test_a_renewed_token_that_worked_is_renewed_again_when_rejected(cxone):
+    cxone.queue("/auth/token", token_answer(cxone, "access-1"), token_answer(cxone, "access-2"),
+                token_answer(cxone, "access-3"))
+    auth = authenticator(cxone)
+    second = auth.renew(token_fingerprint(auth.bearer()[0]))[0]
+    auth.confirm(token_fingerprint(second))
+    assert auth.renew(token_fingerprint(second))[0] == "access-3"
+
+
+def test_client_credentials_beyond_latin1_are_sent_as_utf8(cxone):
+    cxone.queue("/auth/token", token_answer(cxone))
+    authenticator(cxone, client_secret="sécret-€").bearer()
+    value = cxone.to("/auth/token")[0]["headers"]["Authorization"].split(" ", 1)[1]
+    assert base64.b64decode(value).decode("utf-8") == "app:sécret-€"
+
+
+def test_an_echoed_login_form_is_redacted(cxone):
+    echo = "bad request: grant_type=password&username=KEYID&password=" + quote_plus(SECRETS["access_key_secret"])
+    cxone.default("/auth/token", cxone.answer(400, {"error": "invalid_request", "error_description": echo}))
+    with pytest.raises(AuthError) as caught:
+        authenticator(cxone).bearer()
+    assert "password=<redacted>" in caught.value.msg
+    assert SECRETS["access_key_secret"] not in caught.value.msg
+    assert quote_plus(SECRETS["access_key_secret"]) not in caught.value.msg
+
+
+def test_a_token_that_cannot_be_sent_in_a_header_is_refused(cxone):
+    cxone.default("/auth/token", token_answer(cxone, "sbxAT-with-newline\r\n"))
+    with pytest.raises(AuthError, match="not a valid bearer token") as caught:
+        authenticator(cxone).bearer()
+    assert "sbxAT" not in caught.value.msg
 
 
 def test_given_access_token_is_used_as_is_and_cannot_be_renewed(cxone):
