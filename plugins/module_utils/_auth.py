@@ -279,4 +279,3 @@ class Authenticator:
                 raise self._sticky_failure
             self._token = self._renewed(current)
             return self.bearer()
-

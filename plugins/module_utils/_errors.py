@@ -150,7 +150,7 @@ def redact(text, secrets):
     for secret in secrets:
         if not secret:
             continue
-        for form in {secret, quote_plus(secret), quote(secret, safe="")}:
+        for form in (secret, quote_plus(secret), quote(secret, safe="")):
             text = text.replace(form, REDACTED)
     return text
 
