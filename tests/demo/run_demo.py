@@ -38,7 +38,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SANDBOX_DIR = os.path.join(ROOT, "tests", "sandbox")
 DEMO_CONFIG = os.path.join(SANDBOX_DIR, "demo.json")
-CALLBACK_DIR = os.path.join(HERE, "callback_plugins")
+CALLBACK_DIR = os.path.join(ROOT, "tests", "utils", "callback_plugins")
+# What the report calls each recording module's step.
+RECORDING_MODULES = {"cxone.recording.cxone_recording_start": "start", "cxone.recording.cxone_recording_stop": "stop",
+                     "cxone.recording.cxone_do_not_record": "do-not-record"}
 
 sys.path.insert(0, SANDBOX_DIR)
 
@@ -178,19 +181,19 @@ def prepare_ansible(workdir, sandbox_url, tenant):
                               yaml.safe_dump({"cxone_client_secret": client_secret, "cxone_access_key_secret": key_secret}))
     # An ansible.cfg of its own, so that a user's configuration cannot change the demo; the
     # persistent connection's socket and Ansible's temporary files stay in the work folder.
-    config = ("[defaults]\nretry_files_enabled = False\ncallbacks_enabled = demo_results\ncallback_plugins = %s\nlocal_tmp = %s\n"
+    config = ("[defaults]\nretry_files_enabled = False\ncallbacks_enabled = task_results\ncallback_plugins = %s\nlocal_tmp = %s\n"
               "[persistent_connection]\ncontrol_path_dir = %s\nconnect_timeout = 60\n"
               % (CALLBACK_DIR, os.path.join(workdir, "tmp"), os.path.join(workdir, "pc")))
     environment = {name: value for name, value in os.environ.items() if not name.startswith("CXONE_")}
     no_proxy = ",".join(filter(None, [environment.get("NO_PROXY"), "127.0.0.1,localhost"]))
     environment.update({
         "ANSIBLE_CONFIG": write_file(os.path.join(workdir, "ansible.cfg"), config),
-        "CXONE_DEMO_RESULTS_FILE": os.path.join(workdir, "results.jsonl"),
+        "TASK_RESULTS_FILE": os.path.join(workdir, "results.jsonl"),
         "NO_PROXY": no_proxy,
         "no_proxy": no_proxy,
     })
     return {"inventory": inventory_file, "secrets": secrets_file, "environment": environment,
-            "results": environment["CXONE_DEMO_RESULTS_FILE"]}
+            "results": environment["TASK_RESULTS_FILE"]}
 
 
 def run_playbook(playbook, setup, agents, verbose=0):
@@ -219,8 +222,12 @@ def read_results(path):
     with open(path, encoding="utf-8") as stream:
         for line in stream:
             record = json.loads(line)
-            step = " ".join(filter(None, [record["operation"], record.get("media_type")]))
-            for entry in record["results"]:
+            operation = RECORDING_MODULES.get(record["action"])
+            if operation is None:
+                continue
+            module_args = record["result"].get("invocation", {}).get("module_args", {})
+            step = " ".join(filter(None, [operation, module_args.get("media_type")]))
+            for entry in record["result"].get("results", []):
                 got.setdefault(entry["user_id"], []).append((step, entry["outcome"], entry["http_status"]))
     return got
 

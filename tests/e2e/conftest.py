@@ -72,7 +72,7 @@ class PlaybookRun:
                  if record["task"] == task and (host is None or record["host"] == host)]
         assert found, "task %r has no result; output:\n%s\n%s" % (task, self.stdout[-3000:], self.stderr[-3000:])
         # As ``register`` gives it: ansible-core passes the failure as the status, not a key.
-        return dict(found[-1]["result"], failed=found[-1]["status"] == "failed")
+        return dict(found[-1]["result"], failed=found[-1]["status"] in ("failed", "ignored"))
 
     @property
     def output(self):
@@ -147,9 +147,9 @@ class Ansible:
         command += list(extra_args)
         environment = dict(os.environ)
         environment.update({
-            "E2E_RESULTS_FILE": results_file,
-            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "callback_plugins"),
-            "ANSIBLE_CALLBACKS_ENABLED": "e2e_results",
+            "TASK_RESULTS_FILE": results_file,
+            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(os.path.dirname(HERE), "utils", "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "task_results",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_LOCALHOST_WARNING": "0",
