@@ -33,6 +33,8 @@ from ansible_collections.cxone.recording.plugins.module_utils._settings import c
 # very short-lived tokens (seconds, in tests) are not renewed on every use.
 RENEWAL_MARGIN = 60.0
 RENEWAL_FRACTION = 0.1
+# Answers of the token endpoint that mean the credentials themselves were refused.
+REFUSED_LOGIN_STATUSES = frozenset((400, 401, 403))
 # CXone documents about an hour; used when an answer leaves out expires_in.
 DEFAULT_LIFETIME = 3600.0
 
@@ -105,7 +107,6 @@ class Authenticator:
         self._token_endpoint = None
         self._api_base_url = settings.api_endpoint
         self._sticky_failure = None
-        self.token_requests = 0
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -176,7 +177,6 @@ class Authenticator:
 
     def _grant(self, form, what, from_renewal):
         endpoint = self.token_endpoint()
-        self.token_requests += 1
         # requests URL-encodes the form, so secrets with '=', '&' or '+' arrive intact.
         reply = self.transport.request(
             "POST", endpoint, what, data=form,
@@ -208,8 +208,11 @@ class Authenticator:
             return self._grant({"grant_type": "password", "username": self.settings.access_key_id,
                                 "password": self.settings.access_key_secret}, what, from_renewal)
         except AuthError as exc:
-            # Remembered: the same credentials will not start working during this run.
-            self._sticky_failure = exc
+            # Refused credentials are remembered: they will not start working during this run,
+            # and a thousand workers should not try a thousand logins. Other failures (a
+            # gateway's 503 after all retries, say) may pass, and the next task tries again.
+            if exc.status in REFUSED_LOGIN_STATUSES:
+                self._sticky_failure = exc
             raise
 
     def _refresh(self, token):

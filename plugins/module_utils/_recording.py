@@ -148,22 +148,25 @@ class RecordingApi:
 def _entry_from_reply(user_id, reply, no_active_call, attempts, unanswered, requested_at, token):
     body = reply.body if isinstance(reply.body, dict) else {}
     contact_id = body.get("contactId")
-    contact_id = str(contact_id) if isinstance(contact_id, (str, int)) and contact_id != "" else None
+    if isinstance(contact_id, bool) or not isinstance(contact_id, (str, int)) or contact_id == "":
+        contact_id = None
+    elif isinstance(contact_id, int):
+        contact_id = str(contact_id)
     description = redact(reply.message, (token,))
     msg = None
-    if reply.status == 200 or (reply.ok and reply.status != 202):
-        outcome = "completed"
-    elif reply.status == 202:
+    if reply.status == 202:
         outcome = "accepted"
+    elif reply.ok:
+        outcome = "completed"
     elif reply.status == 404 and no_active_call == "skip":
         outcome = "skipped"
         msg = "user %s has no active call, skipped (%s)" % (user_id, describe_failure(404, description, NO_HINTS))
     else:
         outcome = "failed"
         msg = "user %s: %s" % (user_id, describe_failure(reply.status, description))
-    if unanswered and msg is None:
-        msg = ("%d earlier attempt(s) got no answer and may have taken effect before this answer"
-               % unanswered)
+    if unanswered:
+        note = "%d earlier attempt(s) got no answer and may have taken effect" % unanswered
+        msg = "%s; %s" % (msg, note) if msg else note
     return result_entry(user_id, outcome, reply.status, contact_id, description, attempts, unanswered,
                         msg, requested_at, utc_now())
 

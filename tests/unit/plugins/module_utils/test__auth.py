@@ -251,3 +251,12 @@ def test_unknown_tenant_in_discovery(cxone):
     with pytest.raises(AuthError) as caught:
         authenticator(cxone).api_base_url()
     assert caught.value.msg == "API discovery for tenant %s failed: HTTP 404: Unknown tenant [not_found]" % TENANT
+
+
+def test_a_login_that_failed_for_a_passing_reason_is_tried_again(cxone):
+    cxone.queue("/auth/token", cxone.answer(503, text="Service Unavailable", content_type="text/plain"),
+                token_answer(cxone, "access-after-outage"))
+    auth = authenticator(cxone)
+    with pytest.raises(AuthError, match="HTTP 503"):
+        auth.bearer()
+    assert auth.bearer()[0] == "access-after-outage"
