@@ -48,7 +48,7 @@ define run_pytest
 	exit $$rc
 endef
 
-.PHONY: help venv link install-collection build demo unit e2e sanity lint changelog-lint test clean distclean
+.PHONY: help venv link install-collection build demo unit e2e e2e-oldest sanity lint changelog-lint test clean distclean
 
 help: ## Show this help
 	@echo "Targets of cxone.recording (run from the repository root):"
@@ -87,6 +87,25 @@ unit: venv link ## pytest tests/unit and tests/sandbox/tests (collection importe
 e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the installed tarball
 	$(call run_pytest,e2e,$(E2E_PATHS),PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox")
 
+# The oldest supported ansible-core, for the end-to-end tests of the modules and the connection.
+OLDEST_VENV := $(ROOT)/.venv-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.requirements-installed
+OLDEST_COLLECTIONS := $(BUILD)/collections-oldest
+OLDEST_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py
+
+$(OLDEST_STAMP): tests/requirements-oldest.txt
+	@if [ ! -x "$(OLDEST_VENV)/bin/python" ]; then echo "+ $(PYTHON) -m venv .venv-oldest"; "$(PYTHON)" -m venv "$(OLDEST_VENV)"; fi
+	"$(OLDEST_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-oldest.txt
+	@touch "$@"
+
+e2e-oldest: build $(OLDEST_STAMP) ## The modules' and connection's end-to-end tests on the oldest supported ansible-core
+	@rm -rf "$(OLDEST_COLLECTIONS)" && mkdir -p "$(OLDEST_COLLECTIONS)"
+	ANSIBLE_COLLECTIONS_PATH="$(OLDEST_COLLECTIONS)" "$(OLDEST_VENV)/bin/ansible-galaxy" collection install --offline --force \
+	  -p "$(OLDEST_COLLECTIONS)" "$(DIST)"/cxone-recording-*.tar.gz
+	"$(OLDEST_VENV)/bin/ansible" --version | head -1
+	PATH="$(OLDEST_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(OLDEST_COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
+	  "$(OLDEST_VENV)/bin/python" -m pytest $(OLDEST_E2E_PATHS)
+
 sanity: venv ## ansible-test sanity (no ignore files) on a copy in .build/sanity
 	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "ERROR: sanity ignore files are not allowed:" tests/sanity/ignore-*.txt; exit 1; fi
 	"$(VENV_BIN)/python" tests/utils/seed_ansible_test_pip.py --python "$(SANITY_PYTHON)"
@@ -124,12 +143,12 @@ changelog-lint: venv ## antsibull-changelog lint (fragments and changelog.yaml)
 	"$(VENV_BIN)/antsibull-changelog" lint
 	"$(VENV_BIN)/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml
 
-test: venv link install-collection unit e2e sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
+test: venv link install-collection unit e2e e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
 	@echo "== make test: all steps passed"
 
 clean: ## Remove build and test output (keeps .venv)
 	rm -rf "$(BUILD)" tests/output .pytest_cache .benchmarks .ansible importer_result.json
 	find . -path ./.venv -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove .venv
-	rm -rf "$(VENV)"
+distclean: clean ## Also remove .venv and .venv-oldest
+	rm -rf "$(VENV)" "$(OLDEST_VENV)"
