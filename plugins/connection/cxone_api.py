@@ -110,7 +110,7 @@ import json
 
 from ansible.plugins.connection import NetworkConnectionBase
 
-from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator, token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError
 from ansible_collections.cxone.recording.plugins.module_utils._session import (
     BROKER_CHECK_INTERVAL,
@@ -187,7 +187,7 @@ class Connection(NetworkConnectionBase):
         # A module checks in at least this often, which also keeps this process from reaching
         # its idle timeout in the middle of a long batch.
         check_in = min(renew_in, BROKER_CHECK_INTERVAL, self.get_option("persistent_connect_timeout") / 3.0)
-        return {"access_token": token, "check_in": check_in, "fingerprint": token_fingerprint(token)}
+        return {"access_token": token, "check_in": check_in}
 
     def cxone_session(self):
         """Log in (if not yet) and discover the API; what a module needs to send requests."""

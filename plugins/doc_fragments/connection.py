@@ -25,7 +25,7 @@ options:
     - If not set, the environment variable E(CXONE_ISSUER) is used.
     - Other issuers exist, for example C(https://cxone-gov.niceincontact.com) for FedRAMP tenants.
     - Plain C(http://) is accepted only to this machine (C(127.0.0.1), C(localhost)), so that credentials
-      and tokens never cross a network in clear.
+      and tokens never cross a network in clear, unless O(allow_plain_http) is set.
     type: str
     default: https://cxone.niceincontact.com
   client_id:
@@ -125,7 +125,7 @@ options:
       and its C(/.well-known/cxone-configuration) the tenant's API endpoint.
     - Other issuers exist, for example C(https://cxone-gov.niceincontact.com) for FedRAMP tenants.
     - Plain C(http://) is accepted only to this machine (C(127.0.0.1), C(localhost)), so that credentials
-      and tokens never cross a network in clear.
+      and tokens never cross a network in clear, unless O(allow_plain_http) is set.
     type: str
     default: https://cxone.niceincontact.com
     env:

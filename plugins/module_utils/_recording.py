@@ -237,13 +237,9 @@ def task_result(operation, entries):
 
 def _failure_summary(failures):
     """The failures' messages; one shared reason (a refused login, say) is given once."""
-    reasons = {entry["msg"] for entry in failures}
-    if len(failures) > 1 and len(reasons) == 1:
-        named = ", ".join(entry["user_id"] for entry in failures[:FAILURES_NAMED])
-        if len(failures) > FAILURES_NAMED:
-            named += " and %d more" % (len(failures) - FAILURES_NAMED)
-        return "%s (users: %s)" % (failures[0]["msg"], named)
-    summary = "; ".join(entry["msg"] for entry in failures[:FAILURES_NAMED])
-    if len(failures) > FAILURES_NAMED:
-        summary += "; and %d more (see results)" % (len(failures) - FAILURES_NAMED)
-    return summary
+    shown = failures[:FAILURES_NAMED]
+    more = len(failures) - len(shown)
+    if len(failures) > 1 and len({entry["msg"] for entry in failures}) == 1:
+        names = ", ".join(entry["user_id"] for entry in shown) + (" and %d more" % more if more else "")
+        return "%s (users: %s)" % (failures[0]["msg"], names)
+    return "; ".join(entry["msg"] for entry in shown) + ("; and %d more (see results)" % more if more else "")
