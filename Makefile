@@ -12,9 +12,6 @@ SHELL := /bin/bash
 PYTHON ?= $(or $(shell command -v python3.11 2>/dev/null),$(lastword $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11)),python3)
 # Python version ansible-test sanity runs with (it must be the venv's).
 SANITY_PYTHON ?= 3.11
-# 1: a pytest run that collects no test (exit 5), or whose folder does not exist yet, only warns.
-# Set to 0 once every suite has tests.
-ALLOW_NO_TESTS ?= 1
 
 ROOT := $(CURDIR)
 VENV := $(ROOT)/.venv
@@ -35,17 +32,9 @@ SANITY_LOG := $(BUILD)/sanity.log
 UNIT_PATHS := tests/unit tests/sandbox/tests
 E2E_PATHS := tests/e2e
 
-# $(call run_pytest,label,paths,environment): run pytest from the venv on the paths that exist.
+# $(call run_pytest,paths,environment): run pytest from the venv on these paths.
 define run_pytest
-	@paths=""; for p in $(2); do if [ -e "$$p" ]; then paths="$$paths $$p"; else echo "WARNING: $(1): $$p does not exist (yet)"; fi; done; \
-	if [ -z "$$paths" ]; then \
-	  if [ "$(ALLOW_NO_TESTS)" = 1 ]; then echo "WARNING: $(1): nothing to test"; exit 0; fi; \
-	  echo "ERROR: $(1): no test folder exists"; exit 1; \
-	fi; \
-	echo "+ pytest$$paths"; \
-	rc=0; env $(3) "$(VENV_BIN)/python" -m pytest $$paths || rc=$$?; \
-	if [ $$rc -eq 5 ] && [ "$(ALLOW_NO_TESTS)" = 1 ]; then echo "WARNING: $(1): no tests collected"; rc=0; fi; \
-	exit $$rc
+	env $(2) "$(VENV_BIN)/python" -m pytest $(1)
 endef
 
 .PHONY: help venv link install-collection build demo unit e2e e2e-oldest sanity lint changelog-lint test clean distclean
@@ -53,7 +42,7 @@ endef
 help: ## Show this help
 	@echo "Targets of cxone.recording (run from the repository root):"
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-20s %s\n", $$1, $$2 }'
-	@echo "Variables: PYTHON=$(PYTHON) ALLOW_NO_TESTS=$(ALLOW_NO_TESTS)"
+	@echo "Variables: PYTHON=$(PYTHON)"
 
 venv: $(VENV_STAMP) ## Create .venv (Python 3.11) with the pinned tools of tests/requirements.txt
 
@@ -82,10 +71,10 @@ demo: venv install-collection ## Start the CXone sandbox and run the modules aga
 	  "$(VENV_BIN)/python" tests/demo/run_demo.py
 
 unit: venv link ## pytest tests/unit and tests/sandbox/tests (collection imported through the dev link)
-	$(call run_pytest,unit,$(UNIT_PATHS),PYTHONPATH="$(DEV_COLLECTIONS):$(ROOT)/tests/sandbox" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)")
+	$(call run_pytest,$(UNIT_PATHS),PYTHONPATH="$(DEV_COLLECTIONS):$(ROOT)/tests/sandbox" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)")
 
 e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the installed tarball
-	$(call run_pytest,e2e,$(E2E_PATHS),PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox")
+	$(call run_pytest,$(E2E_PATHS),PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox")
 
 # The oldest supported ansible-core, for the end-to-end tests of the modules and the connection.
 OLDEST_VENV := $(ROOT)/.venv-oldest
@@ -147,7 +136,7 @@ test: venv link install-collection unit e2e e2e-oldest sanity lint changelog-lin
 	@echo "== make test: all steps passed"
 
 clean: ## Remove build and test output (keeps .venv)
-	rm -rf "$(BUILD)" tests/output .pytest_cache .benchmarks .ansible importer_result.json
+	rm -rf "$(BUILD)" tests/output .pytest_cache .ansible importer_result.json
 	find . -path ./.venv -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean ## Also remove .venv and .venv-oldest

@@ -22,6 +22,7 @@ description:
 author:
   - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
+  - cxone.recording.connection
   - cxone.recording.connection.plugin
 options:
   persistent_connect_timeout:
@@ -110,13 +111,9 @@ import json
 
 from ansible.plugins.connection import NetworkConnectionBase
 
+from ansible_collections.cxone.recording.plugins.module_utils import _broker as broker
 from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError
-from ansible_collections.cxone.recording.plugins.module_utils._session import (
-    BROKER_CHECK_INTERVAL,
-    broker_error,
-    broker_session_info,
-)
 from ansible_collections.cxone.recording.plugins.module_utils._settings import SETTING_NAMES, validate_settings
 from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport
 
@@ -124,9 +121,8 @@ from ansible_collections.cxone.recording.plugins.module_utils._transport import 
 class Connection(NetworkConnectionBase):
     """Holds one tenant's ``Authenticator`` in ansible-core's persistent connection process.
 
-    Its public ``cxone_*`` methods are what modules call over the connection's socket; they
-    return plain dicts (errors included) and never take a token as an argument, since
-    ansible-core repeats a failed call's arguments in its error message.
+    Its public ``cxone_*`` methods are the connection's side of the token broker protocol
+    (``module_utils/_broker.py`` documents the calls and their answers).
     """
 
     transport = "cxone.recording.cxone_api"
@@ -182,42 +178,20 @@ class Connection(NetworkConnectionBase):
             self._settings_digest = digest
         return self._authenticator
 
-    def _token_answer(self, bearer):
-        token, renew_in = bearer
-        # A module checks in at least this often, which also keeps this process from reaching
-        # its idle timeout in the middle of a long batch.
-        check_in = min(renew_in, BROKER_CHECK_INTERVAL, self.get_option("persistent_connect_timeout") / 3.0)
-        return {"access_token": token, "check_in": check_in}
+    def _serve(self, answer, *args):
+        try:
+            return answer(self._current_authenticator(), self.get_option("persistent_connect_timeout"), *args)
+        except CxoneError as exc:
+            return broker.error_answer(exc)
 
     def cxone_session(self):
-        """Log in (if not yet) and discover the API; what a module needs to send requests."""
-        try:
-            authenticator = self._current_authenticator()
-            answer = self._token_answer(authenticator.bearer())
-            answer.update(broker_session_info(authenticator.settings, authenticator.api_base_url()))
-            return answer
-        except CxoneError as exc:
-            return broker_error(exc)
+        """Log in (if not yet) and discover the API: what a module needs to send requests."""
+        return self._serve(broker.answer_session)
 
     def cxone_token(self, confirmed=None):
-        """The token to use now, renewed first when it is about to expire.
-
-        ``confirmed``: the fingerprint of a token CXone accepted since the module's last call.
-        """
-        try:
-            authenticator = self._current_authenticator()
-            if confirmed:
-                authenticator.confirm(confirmed)
-            return self._token_answer(authenticator.bearer())
-        except CxoneError as exc:
-            return broker_error(exc)
+        """The token to use now; ``confirmed``: a fingerprint CXone accepted since the last call."""
+        return self._serve(broker.answer_token, confirmed)
 
     def cxone_renew(self, rejected_fingerprint, confirmed=None):
         """CXone rejected the token with this fingerprint: the token to retry with."""
-        try:
-            authenticator = self._current_authenticator()
-            if confirmed:
-                authenticator.confirm(confirmed)
-            return self._token_answer(authenticator.renew(rejected_fingerprint))
-        except CxoneError as exc:
-            return broker_error(exc)
+        return self._serve(broker.answer_renew, rejected_fingerprint, confirmed)

@@ -5,10 +5,11 @@
 """Documentation of the connection settings, for the modules and for the connection plugin.
 
 The settings are defined once, in ``plugins/module_utils/_settings.py`` (types, defaults,
-environment variables, secrets). ``DOCUMENTATION`` documents them as module options,
-``PLUGIN`` as options of the ``cxone_api`` connection plugin, which also reads ``cxone_*``
-inventory variables. The texts are literal, as ansible-core's documentation tools expect;
-tests/unit/plugins/doc_fragments/test_connection.py checks that both agree with the table.
+environment variables, secrets). ``DOCUMENTATION`` describes each of them once; the
+``cxone_api`` connection plugin extends both ``DOCUMENTATION`` and ``PLUGIN``, which only
+adds where the plugin reads each setting from (``env`` and ``vars``), as ansible-core merges
+fragments option by option. The texts are literal, as ansible-core's documentation tools
+expect; tests/unit/plugins/doc_fragments/test_connection.py checks them against the table.
 """
 
 from __future__ import annotations
@@ -117,137 +118,76 @@ notes:
 - Proxies follow the standard C(HTTPS_PROXY) and C(NO_PROXY) environment variables.
 """
 
+    # Added to DOCUMENTATION for the cxone_api connection plugin, which also reads the settings
+    # from inventory variables. Descriptions, types and defaults come from DOCUMENTATION.
     PLUGIN = r"""
 options:
   issuer:
-    description:
-    - The CXone OpenID Connect issuer. Its C(/.well-known/openid-configuration) names the token endpoint,
-      and its C(/.well-known/cxone-configuration) the tenant's API endpoint.
-    - Other issuers exist, for example C(https://cxone-gov.niceincontact.com) for FedRAMP tenants.
-    - Plain C(http://) is accepted only to this machine (C(127.0.0.1), C(localhost)), so that credentials
-      and tokens never cross a network in clear, unless O(allow_plain_http) is set.
-    type: str
-    default: https://cxone.niceincontact.com
     env:
     - name: CXONE_ISSUER
     vars:
     - name: cxone_issuer
   client_id:
-    description:
-    - Client id of the application registered with NICE for the back-end OAuth flow.
-    type: str
     env:
     - name: CXONE_CLIENT_ID
     vars:
     - name: cxone_client_id
   client_secret:
-    description:
-    - Client secret of the registered application.
-    type: str
     env:
     - name: CXONE_CLIENT_SECRET
     vars:
     - name: cxone_client_secret
   access_key_id:
-    description:
-    - Access key id of the CXone user the collection acts as (a User Hub access key).
-    type: str
     env:
     - name: CXONE_ACCESS_KEY_ID
     vars:
     - name: cxone_access_key_id
   access_key_secret:
-    description:
-    - Access key secret of that access key.
-    type: str
     env:
     - name: CXONE_ACCESS_KEY_SECRET
     vars:
     - name: cxone_access_key_secret
   access_token:
-    description:
-    - A bearer token obtained elsewhere, used as is instead of logging in.
-    - 'It cannot be renewed: when CXone rejects it, the task fails.'
-    - Either O(access_token), or all of O(client_id), O(client_secret), O(access_key_id) and O(access_key_secret)
-      must be set.
-    type: str
     env:
     - name: CXONE_ACCESS_TOKEN
     vars:
     - name: cxone_access_token
   tenant_id:
-    description:
-    - The tenant's id, used for API discovery when O(api_endpoint) is not set.
-    - When not set, the C(tenantId) claim of the token is used.
-    type: str
     env:
     - name: CXONE_TENANT_ID
     vars:
     - name: cxone_tenant_id
   api_endpoint:
-    description:
-    - Base URL of the tenant's API, for example C(https://api-na1.niceincontact.com).
-    - When not set, it is discovered from the issuer's C(/.well-known/cxone-configuration).
-    type: str
     env:
     - name: CXONE_API_ENDPOINT
     vars:
     - name: cxone_api_endpoint
   recording_api_path:
-    description:
-    - Path prefix of the three Record on Demand operations, after O(api_endpoint).
-    - NICE's OpenAPI document and SDK use C(/v1); its help page writes the path without it.
-    type: str
-    default: /interaction-recording-management-service/v1/interactions
     env:
     - name: CXONE_RECORDING_API_PATH
     vars:
     - name: cxone_recording_api_path
   validate_certs:
-    description:
-    - Whether to verify CXone's TLS certificates. Set to V(false) only for test systems; the task warns
-      when it is.
-    type: bool
-    default: true
     env:
     - name: CXONE_VALIDATE_CERTS
     vars:
     - name: cxone_validate_certs
   ca_path:
-    description:
-    - A CA bundle file (PEM) to verify CXone's certificates with, instead of the system's.
-    type: path
     env:
     - name: CXONE_CA_PATH
     vars:
     - name: cxone_ca_path
   timeout:
-    description:
-    - Seconds allowed for each HTTP request, from 1 to 600.
-    type: int
-    default: 30
     env:
     - name: CXONE_TIMEOUT
     vars:
     - name: cxone_timeout
   retries:
-    description:
-    - Further attempts after a retryable answer (HTTP 425, 429, 500, 502, 503, 504) or a lost connection,
-      from 0 to 20, with exponential backoff and jitter. A C(Retry-After) header is honoured, up to 60
-      seconds.
-    type: int
-    default: 5
     env:
     - name: CXONE_RETRIES
     vars:
     - name: cxone_retries
   allow_plain_http:
-    description:
-    - Accept plain C(http://) URLs to hosts other than this machine for O(issuer), O(api_endpoint)
-      and the discovered endpoints, which sends credentials and tokens in clear over the network.
-    - Only for a trusted test network; CXone itself is reached over C(https://).
-    type: bool
-    default: false
     env:
     - name: CXONE_ALLOW_PLAIN_HTTP
     vars:

@@ -117,8 +117,7 @@ class Authenticator:
 
     def _failure(self, what, reply, hints=NO_HINTS):
         message = redact(reply.message, self._secrets())
-        return AuthError("%s failed: %s" % (what, describe_failure(reply.status, message, hints)),
-                         reply.status, message)
+        return AuthError("%s failed: %s" % (what, describe_failure(reply.status, message, hints)), reply.status)
 
     def _get_json(self, url, what, params=None):
         reply = self.transport.request("GET", url, what, params=params)

@@ -2,17 +2,18 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Typed errors of the collection and the words CXone's answers are explained with.
+"""Typed errors of the collection and the one format of a failure's message.
 
-Every failure a user can see starts here, so this is also where texts are kept short,
-free of secrets and useful: CXone's own message, the HTTP status and a hint.
+For internal use by the cxone.recording collection only; not a public API.
+
+Every failure a user can see is worded here: CXone's own message, the HTTP status and a hint,
+with every secret taken out. How CXone's answers are read is in ``_responses.py``.
 """
 
 from __future__ import annotations
 
-import json
-from urllib.parse import quote, quote_plus
 from types import MappingProxyType
+from urllib.parse import quote, quote_plus
 
 # What an operator should check for a status of a recording operation, beyond CXone's own
 # words (api.md). Read-only: these are default arguments.
@@ -31,11 +32,6 @@ LOGIN_HINTS = MappingProxyType({
     401: "check the client id and secret of the registered application",
 })
 NO_HINTS = MappingProxyType({})
-
-# Keys in which CXone and its gateways put an error's explanation, most specific first.
-_MESSAGE_KEYS = ("description", "message", "error_description", "errorDescription", "error")
-
-_SUMMARY_LIMIT = 200
 
 
 class CxoneError(Exception):
@@ -66,10 +62,9 @@ class TransportError(CxoneError):
 class ApiError(CxoneError):
     """CXone answered with an HTTP error status."""
 
-    def __init__(self, msg, status, cxone_message=None):
+    def __init__(self, msg, status):
         super().__init__(msg)
         self.status = status
-        self.cxone_message = cxone_message
 
     def to_fail_json(self):
         return {"msg": self.msg, "http_status": self.status}
@@ -82,47 +77,6 @@ class AuthError(ApiError):
 def status_hint(status):
     """A short hint for an HTTP status of a recording operation, or None."""
     return RECORDING_HINTS.get(status)
-
-
-def summarise_text(text, limit=_SUMMARY_LIMIT):
-    """Collapse white space and shorten a text so that it fits in one message line."""
-    flat = " ".join(str(text).split())
-    if len(flat) > limit:
-        return flat[:limit - 3] + "..."
-    return flat
-
-
-def _html_title(text):
-    lowered = text.lower()
-    start = lowered.find("<title>")
-    end = lowered.find("</title>", start + 7)
-    if start == -1 or end == -1:
-        return None
-    return summarise_text(text[start + 7:end]) or None
-
-
-def message_from_body(body, text, content_type=""):
-    """CXone's explanation of an answer, from its parsed JSON body or its raw text.
-
-    ``body`` is the decoded JSON (or None), ``text`` the raw body. A gateway's HTML page is
-    summarised by its title rather than dumped, and an empty body gives None.
-    """
-    if isinstance(body, dict):
-        for key in _MESSAGE_KEYS:
-            value = body.get(key)
-            if isinstance(value, str) and value.strip():
-                message = summarise_text(value)
-                # OAuth answers pair a code with a sentence: keep both, the code is searchable.
-                code = body.get("error")
-                if key != "error" and isinstance(code, str) and code and code not in message:
-                    message = "%s [%s]" % (message, code)
-                return message
-    if not text or not text.strip():
-        return None
-    if "html" in (content_type or "").lower() or text.lstrip().startswith("<"):
-        title = _html_title(text)
-        return "HTML page: %s" % title if title else "an HTML page"
-    return summarise_text(text)
 
 
 def describe_failure(status, cxone_message, hints=RECORDING_HINTS):
@@ -153,13 +107,3 @@ def redact(text, secrets):
         for form in (secret, quote_plus(secret), quote(secret, safe="")):
             text = text.replace(form, REDACTED)
     return text
-
-
-def decode_json(text):
-    """Parse a JSON body; None when it is empty or not JSON (gateways answer HTML)."""
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

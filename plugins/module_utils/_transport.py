@@ -16,8 +16,8 @@ import random
 import threading
 import time
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import (
-    TransportError,
+from ansible_collections.cxone.recording.plugins.module_utils._errors import TransportError
+from ansible_collections.cxone.recording.plugins.module_utils._responses import (
     decode_json,
     message_from_body,
     summarise_text,

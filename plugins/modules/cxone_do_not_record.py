@@ -137,13 +137,17 @@ contact_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._recording import DO_NOT_RECORD
-from ansible_collections.cxone.recording.plugins.module_utils._task import argument_spec, exit_with, run
+from ansible_collections.cxone.recording.plugins.module_utils._recording import (
+    DO_NOT_RECORD,
+    argument_spec,
+    exit_task,
+    run_task,
+)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(DO_NOT_RECORD), supports_check_mode=True)
-    exit_with(module, run(module, DO_NOT_RECORD))
+    exit_task(module, run_task(module, DO_NOT_RECORD))
 
 
 if __name__ == "__main__":

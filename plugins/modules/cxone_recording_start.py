@@ -146,13 +146,17 @@ contact_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._recording import START
-from ansible_collections.cxone.recording.plugins.module_utils._task import argument_spec, exit_with, run
+from ansible_collections.cxone.recording.plugins.module_utils._recording import (
+    START,
+    argument_spec,
+    exit_task,
+    run_task,
+)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(START), supports_check_mode=True)
-    exit_with(module, run(module, START))
+    exit_task(module, run_task(module, START))
 
 
 if __name__ == "__main__":

@@ -131,13 +131,17 @@ contact_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._recording import STOP
-from ansible_collections.cxone.recording.plugins.module_utils._task import argument_spec, exit_with, run
+from ansible_collections.cxone.recording.plugins.module_utils._recording import (
+    STOP,
+    argument_spec,
+    exit_task,
+    run_task,
+)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(STOP), supports_check_mode=True)
-    exit_with(module, run(module, STOP))
+    exit_task(module, run_task(module, STOP))
 
 
 if __name__ == "__main__":

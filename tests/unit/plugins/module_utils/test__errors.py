@@ -6,26 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import describe_failure, message_from_body
-
-
-@pytest.mark.parametrize("body, expected", [
-    ({"description": "No active interaction", "httpStatus": "NOT_FOUND"}, "No active interaction"),
-    ({"message": "Too Many Requests"}, "Too Many Requests"),
-    ({"error": "invalid_grant", "error_description": "Invalid access key"}, "Invalid access key [invalid_grant]"),
-    ({"error": "invalid_grant", "errorDescription": "Bad key"}, "Bad key [invalid_grant]"),
-    ({"error": "server_error"}, "server_error"),
-    ({"description": "  many\n  lines  "}, "many lines"),
-])
-def test_cxone_message_comes_from_the_documented_keys(body, expected):
-    assert message_from_body(body, "ignored") == expected
-
-
-def test_non_json_text_is_summarised_and_empty_gives_none():
-    assert message_from_body(None, "Service Unavailable\n") == "Service Unavailable"
-    assert message_from_body(None, "") is None
-    assert message_from_body(None, "<html><body>oops</body></html>") == "an HTML page"
-    assert len(message_from_body(None, "x" * 5000)) == 200
+from ansible_collections.cxone.recording.plugins.module_utils._errors import describe_failure
 
 
 @pytest.mark.parametrize("status, hint", [
