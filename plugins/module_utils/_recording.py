@@ -67,9 +67,9 @@ def send(session, operation, user_id, media_type=None, no_active_call="fail"):
     params = {"userId": user_id}
     if operation.takes_media_type:
         params["mediaType"] = media_type
+    path = "%s/%s" % (session.recording_api_path, operation.path)
     try:
-        answer = session.client.request("POST", "%s/%s" % (session.recording_api_path, operation.path),
-                                         operation.in_words, params=params)
+        answer = session.client.request("POST", path, operation.in_words, params=params)
     except CxoneError as exc:
         return result_entry(user_id, "failed", getattr(exc, "status", None), attempts=getattr(exc, "attempts", 0),
                             unanswered_attempts=getattr(exc, "unanswered_attempts", 0),
