@@ -16,10 +16,14 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import Set
 
 CONCURRENCY_RANGE = (1, 64)
 DEFAULT_CONCURRENCY = 8
+WAIT_TIMEOUT_RANGE = (1, 600)
 MAX_USER_ID_LENGTH = 256
+MAX_CONTACT_ID_LENGTH = 256
 
 USER_ID_OPTION = {"type": "list", "elements": "str", "required": True, "aliases": ["user_ids"]}
 CONCURRENCY_OPTION = {"type": "int", "default": DEFAULT_CONCURRENCY}
+WAIT_OPTIONS = {"wait": {"type": "bool", "default": False}, "wait_timeout": {"type": "int", "default": 30}}
+EXPECTED_CONTACTS_OPTION = {"type": "dict"}
 
 
 def normalise_user_ids(values):
@@ -49,9 +53,43 @@ def normalise_user_ids(values):
     return user_ids
 
 
+def _check_range(name, value, bounds):
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SettingsError("%s: must be a whole number from %d to %d, got %r" % (name, low, high, value))
+    return value
+
+
 def check_concurrency(value):
     """The number of requests in flight at once, from ``CONCURRENCY_RANGE``."""
-    low, high = CONCURRENCY_RANGE
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError("concurrency: must be a whole number from %d to %d, got %r" % (low, high, value))
-    return value
+    return _check_range("concurrency", value, CONCURRENCY_RANGE)
+
+
+def check_wait_timeout(value):
+    """Seconds to wait for an agent's status to confirm an operation, from ``WAIT_TIMEOUT_RANGE``."""
+    return _check_range("wait_timeout", value, WAIT_TIMEOUT_RANGE)
+
+
+def check_expected_contacts(value, user_ids):
+    """``{user id: contact id}`` as strings, for agents of ``user_ids`` only; {} when not given."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SettingsError("expected_contacts: must be a mapping of user id to contact id, got %s"
+                            % type(value).__name__)
+    known = set(user_ids)
+    expected = {}
+    for raw_user_id, raw_contact_id in value.items():
+        user_id = str(raw_user_id).strip()
+        if user_id not in known:
+            raise SettingsError("expected_contacts: user %r is not one of the agents in user_id" % user_id)
+        if isinstance(raw_contact_id, bool) or not isinstance(raw_contact_id, (str, int)):
+            raise SettingsError("expected_contacts: the contact id of user %s must be a string, got %s"
+                                % (user_id, type(raw_contact_id).__name__))
+        contact_id = str(raw_contact_id).strip()
+        if not contact_id or len(contact_id) > MAX_CONTACT_ID_LENGTH \
+                or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in contact_id):
+            raise SettingsError("expected_contacts: the contact id of user %s must be a non-empty contact id "
+                                "without control characters, at most %d characters" % (user_id, MAX_CONTACT_ID_LENGTH))
+        expected[user_id] = contact_id
+    return expected

@@ -8,6 +8,10 @@ For internal use by the cxone.recording collection only; not a public API.
 
 A module is its documentation, ``argument_spec(OPERATION)`` and ``run_task(module, OPERATION)``.
 A new operation is one line in the table below plus its module file.
+
+For each agent: when ``expected_contacts`` names the agent, its status is read first and the
+request is sent only if the agent's ongoing contact is that one; then the request; then, with
+``wait``, its status is read until it shows what the operation asked for (``confirmed``).
 """
 
 from __future__ import annotations
@@ -22,9 +26,20 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import (
 )
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
     CONCURRENCY_OPTION,
+    EXPECTED_CONTACTS_OPTION,
     USER_ID_OPTION,
+    WAIT_OPTIONS,
     check_concurrency,
+    check_expected_contacts,
+    check_wait_timeout,
     normalise_user_ids,
+)
+from ansible_collections.cxone.recording.plugins.module_utils._recording_status import (
+    CUSTOMER_DISCONSENT,
+    RECORDING,
+    Waiter,
+    describe_status,
+    read_status,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import (
     failed_entries,
@@ -36,13 +51,33 @@ from ansible_collections.cxone.recording.plugins.module_utils._results import (
 from ansible_collections.cxone.recording.plugins.module_utils._session import open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
-# path: after recording_api_path; in_words: what it does, in messages; takes_media_type: whether
-# it has the media_type option (query parameter mediaType).
-Operation = namedtuple("Operation", "path in_words takes_media_type")
 
-START = Operation("start-recording-on-demand", "start recording", True)
-STOP = Operation("stop-recording-on-demand", "stop recording", False)
-DO_NOT_RECORD = Operation("do-not-record", "do not record", False)
+def _recording(status):
+    return status["recording_status_to_agent"] == RECORDING
+
+
+def _not_recording(status):
+    return not _recording(status)
+
+
+def _disconsent_in_force(status):
+    return status["status_reason"] == CUSTOMER_DISCONSENT and not _recording(status)
+
+
+# path: after recording_api_path; in_words: what it does, in messages; takes_media_type: whether it
+# has the media_type option (query parameter mediaType); guards_contact: whether it has the
+# expected_contacts option; confirmed_when: the agent's status that proves it took effect, and
+# that state in words.
+Operation = namedtuple("Operation", "path in_words takes_media_type guards_contact confirmed_when goal")
+
+START = Operation("start-recording-on-demand", "start recording", True, False, _recording, "recording")
+STOP = Operation("stop-recording-on-demand", "stop recording", False, True, _not_recording, "not recording")
+DO_NOT_RECORD = Operation("do-not-record", "do not record", False, True, _disconsent_in_force,
+                          "not recording, reason CustomerDisconsent")
+
+# What a task asks for every agent: media_type (start only), no_active_call, expected_contacts
+# ({user id: contact id}), waiter (a Waiter, or None without wait).
+TaskOptions = namedtuple("TaskOptions", "media_type no_active_call expected_contacts waiter")
 
 MEDIA_TYPES = ("voice", "voiceAndScreen")
 NO_ACTIVE_CALL_CHOICES = ("fail", "skip")
@@ -57,16 +92,29 @@ def argument_spec(operation):
     }
     if operation.takes_media_type:
         spec["media_type"] = {"type": "str", "default": "voice", "choices": list(MEDIA_TYPES)}
+    if operation.guards_contact:
+        spec["expected_contacts"] = dict(EXPECTED_CONTACTS_OPTION)
+    spec.update((name, dict(option)) for name, option in WAIT_OPTIONS.items())
     spec.update(connection_argument_spec())
     return spec
 
 
-def send(session, operation, user_id, media_type=None, no_active_call="fail"):
+def task_options(params, operation, user_ids):
+    """The task's per-agent options from the module's parameters, checked before any request."""
+    waiter = Waiter(check_wait_timeout(params["wait_timeout"])) if params["wait"] else None
+    return TaskOptions(
+        params.get("media_type") if operation.takes_media_type else None,
+        params["no_active_call"],
+        check_expected_contacts(params.get("expected_contacts"), user_ids) if operation.guards_contact else {},
+        waiter)
+
+
+def send(session, operation, user_id, options):
     """Send ``operation`` for one agent and turn CXone's answer into the agent's result entry."""
     requested_at = utc_now()
     params = {"userId": user_id}
     if operation.takes_media_type:
-        params["mediaType"] = media_type
+        params["mediaType"] = options.media_type
     path = "%s/%s" % (session.recording_api_path, operation.path)
     try:
         answer = session.client.request("POST", path, operation.in_words, params=params)
@@ -74,7 +122,58 @@ def send(session, operation, user_id, media_type=None, no_active_call="fail"):
         return result_entry(user_id, "failed", getattr(exc, "status", None), attempts=getattr(exc, "attempts", 0),
                             unanswered_attempts=getattr(exc, "unanswered_attempts", 0),
                             msg="user %s: %s" % (user_id, exc.msg), requested_at=requested_at, answered_at=utc_now())
-    return _entry_from_answer(user_id, answer, no_active_call, requested_at)
+    return _entry_from_answer(user_id, answer, options.no_active_call, requested_at)
+
+
+def guard_contact(session, user_id, expected_contact):
+    """None when the agent's ongoing contact is ``expected_contact``; else the agent's entry (nothing sent)."""
+    requested_at = utc_now()
+    status = read_status(session, user_id)
+    if status["outcome"] == "found" and status["contact_id"] == expected_contact:
+        return None
+    if status["outcome"] == "failed":
+        return result_entry(user_id, "failed", status["http_status"], attempts=status["attempts"],
+                            msg="%s; it was needed to check the expected contact %s, so nothing was sent"
+                            % (status["msg"], expected_contact), requested_at=requested_at, answered_at=utc_now())
+    ongoing = "has no active call" if status["outcome"] == "no_active_call" else \
+        "is on contact %s" % (status["contact_id"] or "unknown")
+    return result_entry(user_id, "skipped", status["http_status"], status["contact_id"], attempts=status["attempts"],
+                        msg="user %s: expected contact %s, but the agent %s; nothing was sent"
+                        % (user_id, expected_contact, ongoing), requested_at=requested_at, answered_at=utc_now())
+
+
+def confirm(session, operation, entry, waiter):
+    """Wait until the agent's status shows what ``operation`` asked for; the entry says whether it did."""
+    confirmed, status, reads = waiter.wait(session, entry["user_id"], operation.confirmed_when)
+    entry["attempts"] += reads
+    entry["confirmed"] = confirmed
+    entry["answered_at"] = utc_now()
+    if confirmed:
+        entry["outcome"] = "completed"
+        return entry
+    entry["outcome"] = "failed"
+    note = "user %s: CXone answered HTTP %s, but the agent's status did not show %s within %d s; last status read: %s" % (
+        entry["user_id"], entry["http_status"], operation.goal, waiter.timeout, describe_status(status))
+    entry["msg"] = "%s; %s" % (note, entry["msg"]) if entry["msg"] else note
+    return entry
+
+
+def act_for_agent(session, operation, user_id, options, check_mode):
+    """Everything the task does for one agent: the contact guard, the request, the confirmation."""
+    guarded = user_id in options.expected_contacts
+    if guarded:
+        skipped = guard_contact(session, user_id, options.expected_contacts[user_id])
+        if skipped is not None:
+            return skipped
+    if check_mode:
+        entry = planned_entries([user_id])[0]
+        if guarded:
+            entry["msg"] = "check mode: nothing was sent; the agent is on the expected contact"
+        return entry
+    entry = send(session, operation, user_id, options)
+    if options.waiter is not None and entry["outcome"] in ("completed", "accepted"):
+        entry = confirm(session, operation, entry, options.waiter)
+    return entry
 
 
 def _contact_id(body):
@@ -131,21 +230,14 @@ def run_task(module, operation):
         return dict(exc.to_fail_json(), failed=True, changed=False)
     try:
         concurrency = check_concurrency(params["concurrency"])
-        media_type = params.get("media_type") if operation.takes_media_type else None
+        options = task_options(params, operation, user_ids)
         with open_session(module, min(concurrency, len(user_ids))) as session:
-            if module.check_mode:
+            if module.check_mode and not options.expected_contacts:
                 entries = planned_entries(user_ids)
             else:
                 entries = run_batch(
-                    user_ids, lambda user_id: send(session, operation, user_id, media_type, params["no_active_call"]),
+                    user_ids, lambda user_id: act_for_agent(session, operation, user_id, options, module.check_mode),
                     _unexpected_fault, concurrency)
     except CxoneError as exc:
         entries = failed_entries(user_ids, exc)
     return task_result(operation.in_words, entries)
-
-
-def exit_task(module, result):
-    """End the task: a failure when any agent failed (every agent's result still returned)."""
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)

@@ -18,7 +18,7 @@ OUTCOMES = ("completed", "accepted", "skipped", "failed", "planned")
 CHANGED_OUTCOMES = frozenset(("completed", "accepted", "planned"))
 
 RESULT_FIELDS = ("user_id", "outcome", "http_status", "contact_id", "description", "attempts",
-                 "unanswered_attempts", "msg", "requested_at", "answered_at")
+                 "unanswered_attempts", "confirmed", "msg", "requested_at", "answered_at")
 # With exactly one agent these are repeated at the top level of the task's result.
 SINGLE_AGENT_FIELDS = ("user_id", "outcome", "http_status", "contact_id")
 
@@ -33,8 +33,11 @@ def utc_now():
 
 
 def result_entry(user_id, outcome, http_status=None, contact_id=None, description=None, attempts=0,
-                 unanswered_attempts=0, msg=None, requested_at=None, answered_at=None):
-    """One agent's result, with every key of ``RESULT_FIELDS`` present."""
+                 unanswered_attempts=0, msg=None, requested_at=None, answered_at=None, confirmed=None):
+    """One agent's result, with every key of ``RESULT_FIELDS`` present.
+
+    ``confirmed`` is None unless the task waited for the agent's status (``wait``).
+    """
     return {
         "user_id": user_id,
         "outcome": outcome,
@@ -43,6 +46,7 @@ def result_entry(user_id, outcome, http_status=None, contact_id=None, descriptio
         "description": description,
         "attempts": attempts,
         "unanswered_attempts": unanswered_attempts,
+        "confirmed": confirmed,
         "msg": msg,
         "requested_at": requested_at,
         "answered_at": answered_at,
@@ -72,19 +76,21 @@ def summarise(entries, outcomes=OUTCOMES):
     return summary
 
 
-def task_result(in_words, entries):
+def task_result(in_words, entries, outcomes=OUTCOMES, changed_outcomes=CHANGED_OUTCOMES,
+                single_agent_fields=SINGLE_AGENT_FIELDS):
     """The module's return value: per-agent results, a summary and, for one agent, top-level fields.
 
     ``in_words`` names what was done ("stop recording") at the start of the task's message.
+    The task fails when any entry's outcome is ``failed``.
     """
-    summary = summarise(entries)
+    summary = summarise(entries, outcomes)
     result = {
-        "changed": any(entry["outcome"] in CHANGED_OUTCOMES for entry in entries),
+        "changed": any(entry["outcome"] in changed_outcomes for entry in entries),
         "results": entries,
         "summary": summary,
     }
     if len(entries) == 1:
-        for key in SINGLE_AGENT_FIELDS:
+        for key in single_agent_fields:
             result[key] = entries[0][key]
     failures = [entry for entry in entries if entry["outcome"] == "failed"]
     if failures:
@@ -92,7 +98,7 @@ def task_result(in_words, entries):
         result["msg"] = "%s failed for %d of %d user(s): %s" % (
             in_words, len(failures), len(entries), _failure_summary(failures))
     else:
-        counts = ", ".join("%s %s" % (summary[outcome], outcome) for outcome in OUTCOMES if summary[outcome])
+        counts = ", ".join("%s %s" % (summary[outcome], outcome) for outcome in outcomes if summary[outcome])
         result["msg"] = "%s: %s" % (in_words, counts)
     return result
 
@@ -105,3 +111,10 @@ def _failure_summary(failures):
         names = ", ".join(entry["user_id"] for entry in shown) + (" and %d more" % more if more else "")
         return "%s (users: %s)" % (failures[0]["msg"], names)
     return "; ".join(entry["msg"] for entry in shown) + ("; and %d more (see results)" % more if more else "")
+
+
+def exit_task(module, result):
+    """End the task: a failure when any agent failed (every agent's result still returned)."""
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)

@@ -20,6 +20,8 @@ author:
   - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
   - cxone.recording.batch
+  - cxone.recording.operation
+  - cxone.recording.operation.expected_contacts
   - cxone.recording.connection
 notes:
   - The refusal applies to the current call only; CXone does not keep it for the customer's
@@ -69,8 +71,9 @@ results:
       sample: 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
     outcome:
       description:
-        - V(completed) CXone did it (HTTP 200); V(accepted) CXone accepted it for processing
-          (HTTP 202); V(skipped) no active call with O(no_active_call=skip); V(failed) see
+        - V(completed) CXone did it (HTTP 200), or with O(wait) the agent's status confirmed it;
+          V(accepted) CXone accepted it for processing (HTTP 202); V(skipped) no active call with
+          O(no_active_call=skip), or not on the contact C(expected_contacts) names; V(failed) see
           C(msg); V(planned) check mode, nothing sent.
       type: str
       sample: completed
@@ -87,7 +90,7 @@ results:
       type: str
       sample: Do not record applied
     attempts:
-      description: Requests sent for this agent, retries included.
+      description: Requests sent for this agent, retries and status reads included.
       type: int
       sample: 1
     unanswered_attempts:
@@ -96,6 +99,12 @@ results:
           taken effect before the answer reported.
       type: int
       sample: 0
+    confirmed:
+      description:
+        - With O(wait), whether the agent's recording status showed the requested state in time;
+          null when the task did not wait for this agent.
+      type: bool
+      sample: null
     msg:
       description: Why the agent was C(failed) or C(skipped), with the HTTP status and CXone's message.
       type: str
@@ -140,9 +149,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cxone.recording.plugins.module_utils._recording import (
     DO_NOT_RECORD,
     argument_spec,
-    exit_task,
     run_task,
 )
+from ansible_collections.cxone.recording.plugins.module_utils._results import exit_task
 
 
 def main():

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cxone.recording.plugins.module_utils._errors import SettingsError
-from ansible_collections.cxone.recording.plugins.module_utils._options import check_concurrency, normalise_user_ids
+from ansible_collections.cxone.recording.plugins.module_utils._options import (
+    check_concurrency,
+    check_expected_contacts,
+    check_wait_timeout,
+    normalise_user_ids,
+)
 
 
 def test_user_ids_are_stripped_and_deduplicated_in_order():
@@ -38,3 +43,28 @@ def test_concurrency_outside_range_is_refused(value):
 @pytest.mark.parametrize("value", [1, 8, 64])
 def test_concurrency_in_range_is_kept(value):
     assert check_concurrency(value) == value
+
+
+@pytest.mark.parametrize("value", [0, 601, True, "30"])
+def test_wait_timeout_outside_range_is_refused(value):
+    with pytest.raises(SettingsError, match="wait_timeout: must be a whole number from 1 to 600"):
+        check_wait_timeout(value)
+
+
+def test_expected_contacts_become_text_for_known_agents():
+    assert check_expected_contacts({" u1 ": 604812734581, "u2": " c-2 "}, ["u1", "u2", "u3"]) == {
+        "u1": "604812734581", "u2": "c-2"}
+    assert check_expected_contacts(None, ["u1"]) == {}
+
+
+@pytest.mark.parametrize("value, problem", [
+    (["u1"], "expected_contacts: must be a mapping of user id to contact id, got list"),
+    ({"stranger": "c-1"}, "expected_contacts: user 'stranger' is not one of the agents in user_id"),
+    ({"u1": None}, "expected_contacts: the contact id of user u1 must be a string, got NoneType"),
+    ({"u1": " "}, "expected_contacts: the contact id of user u1 must be a non-empty contact id"),
+    ({"u1": "c\n1"}, "without control characters"),
+])
+def test_bad_expected_contacts_are_refused_naming_the_problem(value, problem):
+    with pytest.raises(SettingsError) as caught:
+        check_expected_contacts(value, ["u1"])
+    assert problem in caught.value.msg

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Documentation of what the modules that change recording share: no active call, confirmation, check mode.
+
+``EXPECTED_CONTACTS`` adds the contact guard of the stop and do-not-record modules
+(``cxone.recording.operation.expected_contacts``).
+"""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
+
+    DOCUMENTATION = r"""
+options:
+  no_active_call:
+    description:
+      - What CXone's HTTP 404 (the agent has no active call) means for the task.
+      - V(fail) makes the agent's outcome C(failed), and the task fails.
+      - V(skip) makes it C(skipped), neither changed nor failed.
+    type: str
+    choices: [fail, skip]
+    default: fail
+  wait:
+    description:
+      - After CXone accepts an agent's request (HTTP 200 or 202), read the agent's recording
+        status until it shows the requested state, for at most O(wait_timeout) seconds.
+      - Confirmed agents end C(completed), whatever the first answer was; the others end
+        C(failed) with the last status read in their C(msg). RV(results[].confirmed) says which.
+      - The status is read with backoff (0.5 s, doubling up to 5 s) within the batch's
+        O(concurrency), with the task's token.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for each agent's status with O(wait), from 1 to 600.
+    type: int
+    default: 30
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Logs in and discovers the API, so that a dry run catches bad credentials, but sends no
+        request that changes recording. Every agent gets outcome C(planned).
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+notes:
+  - Repeating an operation has no further effect in CXone, so retrying is safe; an entry whose
+    RV(results[].unanswered_attempts) is above 0 had an earlier attempt that got no answer and
+    may have taken effect before the answer reported.
+  - The status read by O(wait) is C(get-recording-status) under O(recording_api_path).
+"""
+
+    EXPECTED_CONTACTS = r"""
+options:
+  expected_contacts:
+    description:
+      - The contact each agent is expected to be on, as a mapping of user id to contact id, for
+        an action meant for one call only.
+      - For each agent named here, the agent's recording status is read first, and the request
+        is sent only if the agent's ongoing contact is that contact. Otherwise nothing is sent
+        and the agent's outcome is C(skipped), with both contacts in its C(msg); when the status
+        cannot be read, the outcome is C(failed).
+      - Every user id named here must also be in O(user_id). Agents not named are not checked.
+      - In check mode the status is read too, so that the plan shows who would be skipped.
+    type: dict
+"""
