@@ -2,9 +2,11 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Documentation of what every module acting on a batch of agents shares: the agents, concurrency, the action group.
+"""Documentation of what the modules acting on a batch of agents share: the agents and concurrency.
 
-``READ_ONLY`` adds the attributes of the modules that only read (``cxone.recording.batch.read_only``).
+Sub-fragments: ``ACTION_GROUP`` (``cxone.recording.batch.action_group``), the membership of every
+module in the ``cxone`` action group; ``READ_ONLY`` (``cxone.recording.batch.read_only``), the
+attributes of the modules that only read.
 """
 
 from __future__ import annotations
@@ -29,15 +31,18 @@ options:
       - How many requests of a batch are in flight at once, from 1 to 64.
     type: int
     default: 8
+notes:
+  - Each agent gets one entry in RV(results), in input order, even when others fail. The task
+    fails when any agent failed; the entries of the others are still returned.
+  - Retryable answers (HTTP 425, 429, 500, 502, 503, 504) and lost connections are retried.
+"""
+
+    ACTION_GROUP = r"""
 attributes:
   action_group:
     description: Use C(group/cxone.recording.cxone) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [cxone.recording.cxone]
-notes:
-  - Each agent gets one entry in RV(results), in input order, even when others fail. The task
-    fails when any agent failed; the entries of the others are still returned.
-  - Retryable answers (HTTP 425, 429, 500, 502, 503, 504) and lost connections are retried.
 """
 
     READ_ONLY = r"""

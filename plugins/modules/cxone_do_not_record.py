@@ -20,6 +20,7 @@ author:
   - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
   - cxone.recording.batch
+  - cxone.recording.batch.action_group
   - cxone.recording.operation
   - cxone.recording.operation.expected_contacts
   - cxone.recording.connection

@@ -19,6 +19,7 @@ author:
   - cxone.recording contributors (@cxone-recording)
 extends_documentation_fragment:
   - cxone.recording.batch
+  - cxone.recording.batch.action_group
   - cxone.recording.batch.read_only
   - cxone.recording.connection
 notes:

@@ -25,6 +25,7 @@ options:
     default: voice
 extends_documentation_fragment:
   - cxone.recording.batch
+  - cxone.recording.batch.action_group
   - cxone.recording.operation
   - cxone.recording.connection
 notes:

@@ -54,13 +54,9 @@ options:
     choices: [fail, skip]
     default: fail
 extends_documentation_fragment:
+  - cxone.recording.batch.action_group
   - cxone.recording.batch.read_only
   - cxone.recording.connection
-attributes:
-  action_group:
-    description: Use C(group/cxone.recording.cxone) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership: [cxone.recording.cxone]
 notes:
   - With no selector, every user of O(status) is returned.
   - Users matched by several selectors are returned once.
