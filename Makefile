@@ -24,10 +24,6 @@ COLLECTIONS := $(BUILD)/collections
 # Where a symlink exposes this checkout as ansible_collections.cxone.recording (unit tests, lint).
 DEV_COLLECTIONS := $(BUILD)/dev-collections
 DEV_LINK := $(DEV_COLLECTIONS)/ansible_collections/cxone/recording
-# ansible-test must run from a real (not symlinked) ansible_collections/<ns>/<name> folder.
-SANITY_TREE := $(BUILD)/sanity
-SANITY_ROOT := $(SANITY_TREE)/ansible_collections/cxone/recording
-SANITY_LOG := $(BUILD)/sanity.log
 
 UNIT_PATHS := tests/unit tests/sandbox/tests
 E2E_PATHS := tests/e2e
@@ -76,39 +72,77 @@ unit: venv link ## pytest tests/unit and tests/sandbox/tests (collection importe
 e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the installed tarball
 	$(call run_pytest,$(E2E_PATHS),PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox")
 
-# The oldest supported ansible-core, for the end-to-end tests of the modules and the connection.
+# ---- The supported ansible-core range ------------------------------------------------------------
+# meta/runtime.yml claims ansible-core >= 2.16. Three controllers are tested, each with
+# `ansible-test sanity` and the end-to-end tests of RANGE_E2E_PATHS:
+#   oldest  ansible-core 2.16, Python 3.11  (.venv-oldest, tests/requirements-oldest.txt)
+#   default ansible-core 2.19, Python 3.11  (.venv, tests/requirements.txt; also runs every other test)
+#   newest  ansible-core 2.21, Python 3.13  (.venv-newest, tests/requirements-newest.txt)
+# README.md's support matrix says the same.
+
+# End-to-end tests run on every ansible-core of the range (the whole of tests/e2e runs on the default one).
+RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py
+
+# Python 3.13 for the newest ansible-core (2.20+ needs >= 3.12): pyenv's, else one on PATH that runs.
+PYENV_ROOT_DIR := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+PYTHON_NEWEST ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT_DIR)/versions/3.13.*/bin/python3.13))),$(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null))
+SANITY_PYTHON_OLDEST ?= 3.11
+SANITY_PYTHON_NEWEST ?= 3.13
+
 OLDEST_VENV := $(ROOT)/.venv-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.requirements-installed
-OLDEST_COLLECTIONS := $(BUILD)/collections-oldest
-OLDEST_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py
+NEWEST_VENV := $(ROOT)/.venv-newest
+NEWEST_STAMP := $(NEWEST_VENV)/.requirements-installed
+
+# $(call make_venv,venv,python,requirements): create the venv once, install the file again only when it changes.
+define make_venv
+	@if [ -z "$(2)" ]; then echo "ERROR: no Python interpreter for $(notdir $(1)) (see PYTHON_NEWEST in the Makefile)"; exit 1; fi
+	@if [ ! -x "$(1)/bin/python" ]; then echo "+ $(2) -m venv $(notdir $(1))"; "$(2)" -m venv "$(1)"; fi
+	@start=$$SECONDS; "$(1)/bin/python" -m pip install --quiet --disable-pip-version-check -r $(3); \
+	  echo "installed $(3) into $(notdir $(1)) in $$((SECONDS - start)) s"
+	@touch "$@"
+endef
 
 $(OLDEST_STAMP): tests/requirements-oldest.txt
-	@if [ ! -x "$(OLDEST_VENV)/bin/python" ]; then echo "+ $(PYTHON) -m venv .venv-oldest"; "$(PYTHON)" -m venv "$(OLDEST_VENV)"; fi
-	"$(OLDEST_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-oldest.txt
-	@touch "$@"
+	$(call make_venv,$(OLDEST_VENV),$(PYTHON),tests/requirements-oldest.txt)
 
-e2e-oldest: build $(OLDEST_STAMP) ## The modules' and connection's end-to-end tests on the oldest supported ansible-core
-	@rm -rf "$(OLDEST_COLLECTIONS)" && mkdir -p "$(OLDEST_COLLECTIONS)"
-	ANSIBLE_COLLECTIONS_PATH="$(OLDEST_COLLECTIONS)" "$(OLDEST_VENV)/bin/ansible-galaxy" collection install --offline --force \
-	  -p "$(OLDEST_COLLECTIONS)" "$(DIST)"/cxone-recording-*.tar.gz
-	"$(OLDEST_VENV)/bin/ansible" --version | head -1
-	PATH="$(OLDEST_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(OLDEST_COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
-	  "$(OLDEST_VENV)/bin/python" -m pytest $(OLDEST_E2E_PATHS)
+$(NEWEST_STAMP): tests/requirements-newest.txt
+	$(call make_venv,$(NEWEST_VENV),$(PYTHON_NEWEST),tests/requirements-newest.txt)
 
-sanity: venv ## ansible-test sanity (no ignore files) on a copy in .build/sanity
+# $(call range_e2e,venv,collections): install the tarball `build` made with that venv's ansible-galaxy
+# and run RANGE_E2E_PATHS with its ansible-playbook.
+define range_e2e
+	@rm -rf "$(2)" && mkdir -p "$(2)"
+	ANSIBLE_COLLECTIONS_PATH="$(2)" "$(1)/bin/ansible-galaxy" collection install --offline --force \
+	  -p "$(2)" "$(DIST)"/cxone-recording-*.tar.gz
+	@"$(1)/bin/ansible" --version | head -1; "$(1)/bin/python" --version
+	PATH="$(1)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(2)" PYTHONPATH="$(ROOT)/tests/sandbox" \
+	  "$(1)/bin/python" -m pytest $(RANGE_E2E_PATHS)
+endef
+
+e2e-oldest: build $(OLDEST_STAMP) ## End-to-end tests of the modules and the connection on ansible-core 2.16 (oldest)
+	$(call range_e2e,$(OLDEST_VENV),$(BUILD)/collections-oldest)
+
+e2e-newest: build $(NEWEST_STAMP) ## End-to-end tests of the modules and the connection on ansible-core 2.21 (newest)
+	$(call range_e2e,$(NEWEST_VENV),$(BUILD)/collections-newest)
+
+# $(call run_sanity,venv,python version,name): ansible-test sanity of that venv on a copy of the checkout
+# in .build/<name>, with a summary per test. ansible-test bootstraps pip offline from the seeded cache.
+define run_sanity
 	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "ERROR: sanity ignore files are not allowed:" tests/sanity/ignore-*.txt; exit 1; fi
-	"$(VENV_BIN)/python" tests/utils/seed_ansible_test_pip.py --python "$(SANITY_PYTHON)"
-	@rm -rf "$(SANITY_TREE)" && mkdir -p "$(SANITY_ROOT)"
+	"$(1)/bin/python" tests/utils/seed_ansible_test_pip.py --python "$(2)"
+	@rm -rf "$(BUILD)/$(3)" && mkdir -p "$(BUILD)/$(3)/ansible_collections/cxone/recording"
 	@# Files git tracks plus untracked, non-ignored ones (deleted tracked files are skipped).
 	@git ls-files -z --cached --others --exclude-standard \
-	  | tar --null --ignore-failed-read --files-from=- -cf - 2>/dev/null | tar -xf - -C "$(SANITY_ROOT)"
+	  | tar --null --ignore-failed-read --files-from=- -cf - 2>/dev/null | tar -xf - -C "$(BUILD)/$(3)/ansible_collections/cxone/recording"
 	@# A git repository of its own, or ansible-test would ask the enclosing checkout's git (which ignores .build/).
-	@git -C "$(SANITY_ROOT)" -c init.defaultBranch=sanity init -q
-	@echo "copied $$(find "$(SANITY_ROOT)" -path '*/.git' -prune -o -type f -print | wc -l) files to $(SANITY_ROOT)"
-	@rc=0; (cd "$(SANITY_ROOT)" && PATH="$(VENV_BIN):$$PATH" "$(VENV_BIN)/ansible-test" sanity \
-	  --venv --requirements --python "$(SANITY_PYTHON)" --color no --junit 2>&1) | tee "$(SANITY_LOG)" || rc=$$?; \
-	echo "== ansible-test sanity, per test (junit: $(SANITY_ROOT)/tests/output/junit):"; \
-	count=0; for f in "$(SANITY_ROOT)"/tests/output/junit/ansible-test-sanity-*.xml; do \
+	@git -C "$(BUILD)/$(3)/ansible_collections/cxone/recording" -c init.defaultBranch=sanity init -q
+	@echo "copied $$(find "$(BUILD)/$(3)/ansible_collections/cxone/recording" -path '*/.git' -prune -o -type f -print | wc -l) files to $(BUILD)/$(3)"
+	@root="$(BUILD)/$(3)/ansible_collections/cxone/recording"; log="$(BUILD)/$(3).log"; \
+	rc=0; (cd "$$root" && PATH="$(1)/bin:$$PATH" "$(1)/bin/ansible-test" sanity \
+	  --venv --requirements --python "$(2)" --color no --junit 2>&1) | tee "$$log" || rc=$$?; \
+	echo "== ansible-test sanity ($$("$(1)/bin/ansible" --version | head -1), Python $(2)), per test (junit: $$root/tests/output/junit):"; \
+	count=0; for f in "$$root"/tests/output/junit/ansible-test-sanity-*.xml; do \
 	  [ -e "$$f" ] || continue; count=$$((count + 1)); \
 	  name=$$(basename "$$f" .xml); name=$${name#ansible-test-sanity-}; \
 	  if grep -q '<failure' "$$f"; then status=FAILED; \
@@ -117,12 +151,102 @@ sanity: venv ## ansible-test sanity (no ignore files) on a copy in .build/sanity
 	  else status=passed; fi; \
 	  printf '  %-32s %s\n' "$$name" "$$status"; \
 	done; \
-	echo "  ($$count tests; log: $(SANITY_LOG))"; \
-	broken=$$(grep -E 'Skipping sanity test .*(missing virtual environment|could not be found|missing libyaml)' "$(SANITY_LOG)" || true); \
+	echo "  ($$count tests; log: $$log)"; \
+	broken=$$(grep -E 'Skipping sanity test .*(missing virtual environment|could not be found|missing libyaml)' "$$log" || true); \
 	if [ -n "$$broken" ]; then echo "ERROR: sanity tests could not run:"; echo "$$broken"; [ $$rc -ne 0 ] || rc=1; fi; \
 	if [ $$count -eq 0 ]; then echo "ERROR: ansible-test ran no sanity test"; [ $$rc -ne 0 ] || rc=1; fi; \
 	if [ $$rc -ne 0 ]; then echo "== sanity FAILED (exit $$rc)"; else echo "== sanity passed"; fi; \
 	exit $$rc
+endef
+
+sanity: venv ## ansible-test sanity (no ignore files) on ansible-core 2.19, on a copy in .build/sanity
+	$(call run_sanity,$(VENV),$(SANITY_PYTHON),sanity)
+
+sanity-oldest: $(OLDEST_STAMP) ## ansible-test sanity on ansible-core 2.16 (oldest), on a copy in .build/sanity-oldest
+	$(call run_sanity,$(OLDEST_VENV),$(SANITY_PYTHON_OLDEST),sanity-oldest)
+
+sanity-newest: $(NEWEST_STAMP) ## ansible-test sanity on ansible-core 2.21 (newest), on a copy in .build/sanity-newest
+	$(call run_sanity,$(NEWEST_VENV),$(SANITY_PYTHON_NEWEST),sanity-newest)
+
+.PHONY: e2e-newest sanity-oldest sanity-newest
+
+# ---- end of the supported ansible-core range ------------------------------------------------------
+
+# ---- Release readiness: the tarball Galaxy would import, and the documentation site ---------------
+# galaxy-importer, antsibull-docs and Sphinx live in .venv-release so that their dependencies do not
+# move the test tools of .venv. Both targets use the tarball `build` made (once per make run).
+RELEASE_VENV := $(ROOT)/.venv-release
+RELEASE_BIN := $(RELEASE_VENV)/bin
+RELEASE_STAMP := $(RELEASE_VENV)/.requirements-installed
+DOCS := $(BUILD)/docs
+DOCS_PAGES := $(DOCS)/rst/collections/cxone/recording
+
+$(RELEASE_STAMP): tests/requirements-release.txt
+	$(call make_venv,$(RELEASE_VENV),$(PYTHON),tests/requirements-release.txt)
+
+release-venv: $(RELEASE_STAMP) ## Create .venv-release (galaxy-importer, antsibull-docs, Sphinx)
+
+release-check: build $(RELEASE_STAMP) ## The built tarball: no stray files, galaxy-importer clean, docs and changelog lint
+	@echo "== contents of the tarball"
+	"$(VENV_BIN)/python" tests/utils/check_tarball.py "$(DIST)"/cxone-recording-*.tar.gz
+	@echo "== galaxy-importer (settings: tests/utils/galaxy-importer.cfg)"
+	GALAXY_IMPORTER_CONFIG="$(ROOT)/tests/utils/galaxy-importer.cfg" "$(RELEASE_BIN)/python" tests/utils/galaxy_import_check.py \
+	  --output-dir "$(BUILD)/importer" "$(DIST)"/cxone-recording-*.tar.gz
+	@echo "== antsibull-docs lint-collection-docs"
+	PATH="$(RELEASE_BIN):$$PATH" "$(RELEASE_BIN)/antsibull-docs" lint-collection-docs --plugin-docs .
+	"$(VENV_BIN)/python" tests/utils/docs_check.py --extra-docs docs/docsite
+	@echo "== antsibull-changelog lint"
+	"$(RELEASE_BIN)/antsibull-changelog" lint
+	@echo "== release-check passed"
+
+docs: install-collection $(RELEASE_STAMP) ## Build the documentation site into .build/docs/html (antsibull-docs + Sphinx, offline)
+	@rm -rf "$(DOCS)" && mkdir -p "$(DOCS)/rst" && chmod 700 "$(DOCS)/rst"
+	@cp -R docs/site/rst/. "$(DOCS)/rst/"
+	PATH="$(RELEASE_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(RELEASE_BIN)/antsibull-docs" \
+	  --config-file docs/site/antsibull-docs.cfg collection --use-current --fail-on-error --dest-dir "$(DOCS)/rst" cxone.recording
+	"$(RELEASE_BIN)/python" tests/utils/eda_docs.py --collection-root "$(COLLECTIONS)/ansible_collections/cxone/recording" \
+	  --dest-dir "$(DOCS_PAGES)" --index-dir "$(DOCS)/rst/collections"
+	@# No -W: the intersphinx inventories of docs.ansible.com and docs.python.org cannot be fetched offline.
+	@rc=0; "$(RELEASE_BIN)/sphinx-build" -q -b html -c docs/site "$(DOCS)/rst" "$(DOCS)/html" > "$(DOCS)/sphinx.log" 2>&1 || rc=$$?; \
+	  echo "sphinx-build: exit $$rc, $$(grep -c 'WARNING' "$(DOCS)/sphinx.log" || true) warnings (log: $(DOCS)/sphinx.log)"; \
+	  if [ $$rc -ne 0 ]; then cat "$(DOCS)/sphinx.log"; exit $$rc; fi
+	PATH="$(RELEASE_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(RELEASE_BIN)/python" tests/utils/docs_check.py \
+	  --site "$(DOCS)/html" --collection-root "$(COLLECTIONS)/ansible_collections/cxone/recording"
+	@echo "== documentation site: $(DOCS)/html/index.html"
+
+.PHONY: release-venv release-check docs
+
+# CHANGELOG.rst describes the version in galaxy.yml as `antsibull-changelog release` would write it, from
+# changelog.yaml and the fragments. It runs on a scratch copy (a git repository of its own, so that
+# antsibull-changelog sees its files) and only CHANGELOG.rst comes back: changelog.yaml and the
+# fragments stay as they are until the real release.
+CHANGELOG_SCRATCH := $(BUILD)/changelog
+GALAXY_VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
+
+# $(call preview_changelog,output file): write the generated CHANGELOG.rst to that file.
+define preview_changelog
+	@rm -rf "$(CHANGELOG_SCRATCH)" && mkdir -p "$(CHANGELOG_SCRATCH)"
+	@git ls-files -z --cached --others --exclude-standard \
+	  | tar --null --ignore-failed-read --files-from=- -cf - 2>/dev/null | tar -xf - -C "$(CHANGELOG_SCRATCH)"
+	@git -C "$(CHANGELOG_SCRATCH)" -c init.defaultBranch=changelog init -q
+	cd "$(CHANGELOG_SCRATCH)" && PATH="$(VENV_BIN):$$PATH" "$(VENV_BIN)/antsibull-changelog" release \
+	  --version "$(GALAXY_VERSION)" --date 1970-01-01 2>&1 | grep -v 'no release_summary section' || true
+	@test -s "$(CHANGELOG_SCRATCH)/CHANGELOG.rst" || { echo "ERROR: antsibull-changelog wrote no CHANGELOG.rst"; exit 1; }
+	@cp "$(CHANGELOG_SCRATCH)/CHANGELOG.rst" "$(1)"
+endef
+
+changelog: venv ## Regenerate CHANGELOG.rst for the version in galaxy.yml (fragments and changelog.yaml untouched)
+	$(call preview_changelog,$(ROOT)/CHANGELOG.rst)
+	@echo "wrote CHANGELOG.rst for $(GALAXY_VERSION)"
+
+changelog-check: venv ## Fail when CHANGELOG.rst differs from what `make changelog` would write
+	$(call preview_changelog,$(BUILD)/CHANGELOG.rst)
+	@diff -u CHANGELOG.rst "$(BUILD)/CHANGELOG.rst" || { echo "ERROR: CHANGELOG.rst is out of date: run make changelog and commit it"; exit 1; }
+	@echo "CHANGELOG.rst is up to date for $(GALAXY_VERSION)"
+
+.PHONY: changelog changelog-check
+
+# ---- end of release readiness ----------------------------------------------------------------------
 
 lint: venv link ## ansible-lint --profile production (collection found through the dev link)
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)" \
@@ -137,7 +261,7 @@ test: venv link install-collection unit e2e e2e-oldest sanity lint changelog-lin
 
 clean: ## Remove build and test output (keeps .venv)
 	rm -rf "$(BUILD)" tests/output .pytest_cache .ansible importer_result.json
-	find . -path ./.venv -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+	find . -path './.venv*' -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove .venv and .venv-oldest
-	rm -rf "$(VENV)" "$(OLDEST_VENV)"
+distclean: clean ## Also remove .venv, .venv-oldest, .venv-newest and .venv-release
+	rm -rf "$(VENV)" "$(OLDEST_VENV)" "$(NEWEST_VENV)" "$(RELEASE_VENV)"
