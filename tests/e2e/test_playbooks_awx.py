@@ -19,6 +19,7 @@ import base64
 import glob
 import json
 import os
+import types
 import urllib.parse
 
 import ansible_runner  # pylint: disable=import-error
@@ -180,3 +181,28 @@ def test_apply_plan_job_with_a_json_plan_reports_every_agent_and_fails_at_the_en
     assert [event["event_data"]["task"] for event in failed] == ["Fail when any agent failed"]
     assert "1 of 5 agent actions failed: stop: user %s: HTTP 404" % H in failed[0]["event_data"]["res"]["msg"]
     assert leaks(job) == []
+
+
+def test_the_leak_search_finds_a_planted_secret_or_token(tmp_path):
+    (tmp_path / "artifacts" / "job").mkdir(parents=True)
+    (tmp_path / "artifacts" / "job" / "stdout").write_text("Bearer sbxATplanted", encoding="utf-8")
+    job = types.SimpleNamespace(stdout="password=" + urllib.parse.quote_plus(JOB_KEY_SECRET),
+                                events=[{"event_data": {"res": {"msg": JOB_CLIENT_SECRET}}}], private_dir=str(tmp_path))
+    found = leaks(job)
+    assert ("%s, URL-encoded" % JOB_KEY_SECRET, "stdout") in found
+    assert ("the client secret", "events") in found
+    assert ("an access token", os.path.join("artifacts", "job", "stdout")) in found
+
+
+def test_the_credential_type_injects_only_cxone_variables_and_marks_secrets():
+    with open(CREDENTIAL_TYPE, encoding="utf-8") as stream:
+        credential_type = yaml.safe_load(stream)
+    assert set(credential_type) == {"name", "description", "kind", "inputs", "injectors"}
+    assert set(credential_type["injectors"]) == {"env"}
+    assert all(name.startswith("CXONE_") for name in credential_type["injectors"]["env"])
+    secret = {field["id"] for field in credential_type["inputs"]["fields"] if field.get("secret")}
+    assert secret == {"client_secret", "access_key_secret", "access_token"}
+    # Left empty, the issuer falls back to CXone's default; other fields are injected empty (unset).
+    injected = injected_environment({"client_id": "x"})
+    assert injected["CXONE_ISSUER"] == "https://cxone.niceincontact.com"
+    assert injected["CXONE_CLIENT_ID"] == "x" and injected["CXONE_ACCESS_TOKEN"] == ""
