@@ -142,10 +142,13 @@ def record_on_demand_report(batches, do_not_record=None, stop=None, start_voice=
         raise AnsibleFilterError("record_on_demand_report: its input must be the batches of the "
                                  "cxone.recording.record_on_demand_plan filter")
     starts = batches["start"]
-    results = (_batch_entries(batches["do_not_record"], "do_not_record", None, do_not_record)
-               + _batch_entries(batches["stop"], "stop", None, stop)
-               + _batch_entries(starts.get("voice", []), "start", "voice", start_voice)
-               + _batch_entries(starts.get("voiceAndScreen", []), "start", "voiceAndScreen", start_voice_and_screen))
+    results = []
+    for user_ids, action, media_type, task in (
+            (batches["do_not_record"], "do_not_record", None, do_not_record),
+            (batches["stop"], "stop", None, stop),
+            (starts.get("voice", []), "start", "voice", start_voice),
+            (starts.get("voiceAndScreen", []), "start", "voiceAndScreen", start_voice_and_screen)):
+        results += _batch_entries(user_ids, action, media_type, task)
     results += [{"user_id": user_id, "action": "start", "media_type": None, "outcome": "conflict",
                  "http_status": None, "contact_id": None, "attempts": 0, "msg": CONFLICT_MSG}
                 for user_id in batches.get("conflicts", [])]

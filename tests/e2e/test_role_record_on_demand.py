@@ -130,6 +130,8 @@ BAD_PLANS = {
     "two media types": ([{"action": "start", "user_ids": [A]}, {"action": "start", "user_ids": [A], "media_type": "voiceAndScreen"}],
                         "agent %s is started with different media types (voice in entry 1, voiceAndScreen in entry 2)" % A),
     "unknown no_active_call": ([{"action": "stop", "user_ids": [A]}], "record_on_demand_no_active_call"),
+    "concurrency out of range": ([{"action": "stop", "user_ids": [A]}],
+                                 "record_on_demand_concurrency: must be a whole number from 1 to 64, got 65"),
 }
 
 
@@ -140,6 +142,8 @@ def test_bad_and_ambiguous_plans_are_refused_before_any_request(ansible, tenant)
         role_vars = {"record_on_demand_plan": plan}
         if label == "unknown no_active_call":
             role_vars["record_on_demand_no_active_call"] = "ignore"
+        if label == "concurrency out of range":
+            role_vars["record_on_demand_concurrency"] = 65
         tasks.append({"name": "case %d" % number, "block": [
             {"name": "apply %s" % label, "ansible.builtin.include_role": {"name": ROLE}, "vars": role_vars},
             {"name": "not refused %d" % number, "ansible.builtin.set_fact": {"refusals": "{{ refusals + ['NOT REFUSED'] }}"}},
