@@ -37,7 +37,7 @@ define run_pytest
 	env $(2) "$(VENV_BIN)/python" -m pytest $(1)
 endef
 
-.PHONY: help venv link install-collection build demo unit e2e e2e-oldest sanity lint changelog-lint test clean distclean
+.PHONY: help venv link install-collection build demo unit e2e e2e-oldest sanity lint changelog-lint ee-context test clean distclean
 
 help: ## Show this help
 	@echo "Targets of cxone.recording (run from the repository root):"
@@ -132,7 +132,20 @@ changelog-lint: venv ## antsibull-changelog lint (fragments and changelog.yaml)
 	"$(VENV_BIN)/antsibull-changelog" lint
 	"$(VENV_BIN)/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml
 
-test: venv link install-collection unit e2e e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
+# The example execution environment for AWX and what ansible-builder reads from the installed collection.
+EE_EXAMPLE := extensions/awx/execution-environment.yml
+EE_CONTEXT := $(BUILD)/ee-context
+ANSIBLE_BUILDER ?= $(VENV_BIN)/ansible-builder
+
+ee-context: venv install-collection ## ansible-builder create on the example execution environment into .build/ee-context
+	@rm -rf "$(EE_CONTEXT)"
+	"$(ANSIBLE_BUILDER)" create --file "$(EE_EXAMPLE)" --context "$(EE_CONTEXT)" --output-filename Containerfile
+	@test -s "$(EE_CONTEXT)/Containerfile"
+	@# The collection-level metadata (meta/execution-environment.yml) must name its requirement files.
+	"$(ANSIBLE_BUILDER)" introspect --sanitize "$(COLLECTIONS)" | tee "$(EE_CONTEXT)/introspect.txt"
+	@grep -q "^- 'requests" "$(EE_CONTEXT)/introspect.txt" || { echo "ERROR: ansible-builder does not see the collection's requirement on requests"; exit 1; }
+
+test: venv link install-collection ee-context unit e2e e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
 	@echo "== make test: all steps passed"
 
 clean: ## Remove build and test output (keeps .venv)
