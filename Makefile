@@ -37,7 +37,7 @@ define run_pytest
 	env $(2) "$(VENV_BIN)/python" -m pytest $(1)
 endef
 
-.PHONY: help venv link install-collection build demo unit e2e e2e-oldest sanity lint changelog-lint ee-context test clean distclean
+.PHONY: help venv link install-collection build demo bench unit e2e e2e-oldest sanity lint changelog-lint ee-context test clean distclean
 
 help: ## Show this help
 	@echo "Targets of cxone.recording (run from the repository root):"
@@ -69,6 +69,10 @@ install-collection: build ## Build the tarball and install it into .build/collec
 demo: venv install-collection ## Start the CXone sandbox and run the modules against it
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
 	  "$(VENV_BIN)/python" tests/demo/run_demo.py
+
+bench: venv install-collection ## The batch benchmark against the sandbox; the table goes to bench/results/latest.md
+	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
+	  "$(VENV_BIN)/python" bench/run_bench.py $(BENCH_ARGS)
 
 unit: venv link ## pytest tests/unit and tests/sandbox/tests (collection imported through the dev link)
 	$(call run_pytest,$(UNIT_PATHS),PYTHONPATH="$(DEV_COLLECTIONS):$(ROOT)/tests/sandbox" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)")
