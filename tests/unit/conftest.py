@@ -136,6 +136,9 @@ def cxone_tenant(server):
     ``<server>/api``. ``server.settings(**overrides)`` gives settings values that log in to it,
     with ``retries`` 0.
     """
+    # The handler writes an answer's headers and body separately: without TCP_NODELAY, Nagle's
+    # algorithm holds the body until the client's delayed ACK, some 40 ms per request.
+    server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
     server.default("/.well-known/openid-configuration",
                    ScriptedAnswer(200, {"issuer": server.url, "token_endpoint": server.url + "/auth/token"}))
     server.default("/.well-known/cxone-configuration", ScriptedAnswer(200, {"api_endpoint": server.url + "/api"}))
