@@ -15,8 +15,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
-from ansible_collections.cxone.recording.plugins.module_utils._auth import token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator, token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import AuthError, TransportError
+from ansible_collections.cxone.recording.plugins.module_utils._settings import validate_settings
 from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport
 
 PATH = "/recording/stop-recording-on-demand"
@@ -110,7 +111,6 @@ def test_a_refused_renewal_carries_the_attempts_made(server, sleeps):
     refusal = AuthError("CXone rejected a newly issued access token too (HTTP 401)", 401)
     with pytest.raises(AuthError) as caught:
         new_client(server, sleeps, TokenSource("tok-1", refusal=refusal), retries=1).request("POST", PATH, "stop")
-    assert caught.value is refusal
     assert (caught.value.attempts, caught.value.unanswered_attempts, caught.value.status) == (2, 1, 401)
 
 
@@ -148,3 +148,27 @@ def test_a_token_echoed_in_cxones_message_is_taken_out(server, sleeps, renewed):
     answer = new_client(server, sleeps, TokenSource("tok+1/x=", "tok+2/x=")).request("POST", PATH, "stop recording")
     assert answer.status == 403
     assert answer.message == "token <redacted> (<redacted>, <redacted>) lacks the permission"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "ApiClient.request adds its attempts to the CxoneError it catches, in place; the Authenticator raises "
+    "one and the same remembered failure to every later request, so those report the attempts (and the "
+    "unanswered attempts) of the first one although nothing was sent for them"))
+def test_a_remembered_failure_reports_only_the_attempts_of_each_request(cxone_tenant, sleeps):
+    path = "/api" + PATH
+    cxone_tenant.queue("/auth/token", cxone_tenant.token_answer("tok-1"), cxone_tenant.token_answer("tok-2"))
+    cxone_tenant.queue(path, cxone_tenant.answer(401, {}), cxone_tenant.answer(401, {}),  # both tokens rejected
+                       cxone_tenant.answer(drop=True))  # then a lost answer before the last 401
+    cxone_tenant.default(path, cxone_tenant.answer(401, {}))
+    settings = validate_settings(cxone_tenant.settings(retries=1))
+    transport = Transport.for_settings(settings, sleep=sleeps.append)
+    client = ApiClient(Authenticator(settings, transport), transport, cxone_tenant.url + "/api")
+    assert client.request("POST", PATH, "stop recording").status == 401
+    counted = []
+    for _request in range(3):
+        with pytest.raises(AuthError, match="rejected a newly issued access token") as caught:
+            client.request("POST", PATH, "stop recording")
+        counted.append((caught.value.attempts, caught.value.unanswered_attempts))
+    # The second request was sent twice (the first attempt got no answer); the later ones not at all.
+    assert len(cxone_tenant.to(path)) == 4
+    assert counted == [(2, 1), (0, 0), (0, 0)]
