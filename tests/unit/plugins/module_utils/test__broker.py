@@ -101,7 +101,7 @@ def test_session_answer_logs_in_discovers_the_api_and_says_how_to_send(cxone_ten
     (5, 600, 4.5),                          # the token's renewal time (a tenth of its life early)
 ])
 def test_check_in_is_the_soonest_of_renewal_interval_and_idle_third(cxone_tenant, expires_in, idle_timeout,
-                                                                     check_in):
+                                                                    check_in):
     cxone_tenant.default("/auth/token", cxone_tenant.token_answer("tok-1", expires_in))
     auth = new_authenticator(cxone_tenant)
     assert broker.answer_session(auth, idle_timeout)["check_in"] == pytest.approx(check_in)
@@ -292,7 +292,7 @@ def test_an_error_answer_raises_the_matching_error(broker_socket, error, raised,
     client = broker.BrokerClient(broker_socket(ErrorHost(error)).path)
     with pytest.raises(CxoneError) as caught:
         client.open()
-    assert type(caught.value) is raised
+    assert caught.type is raised
     assert caught.value.msg == error["msg"]
     assert getattr(caught.value, "status", None) == status
 

@@ -55,7 +55,7 @@ def stop(session):
 
 
 def test_with_a_socket_path_the_task_borrows_the_connections_token(cxone_tenant, cxone_api_connection,
-                                                                    broker_socket):
+                                                                   broker_socket):
     cxone_tenant.queue("/auth/token", cxone_tenant.token_answer("tok-connection"))
     cxone_tenant.default("/api" + API_PATH, cxone_tenant.answer(202, {}))
     socket = broker_socket(cxone_api_connection(**cxone_tenant.settings(recording_api_path="/rec/", retries=2)))
@@ -85,7 +85,7 @@ def test_without_a_socket_path_the_task_logs_in_once_and_discovers_the_api(cxone
 
 @pytest.mark.parametrize("validate_certs, warnings, verify", [(False, [INSECURE_WARNING], False), (True, [], True)])
 def test_a_direct_session_warns_when_certificates_are_not_verified(cxone_tenant, transports, validate_certs,
-                                                                    warnings, verify):
+                                                                   warnings, verify):
     module = TaskModule(cxone_tenant.settings(validate_certs=validate_certs))
     open_session(module, 1).close()
     assert module.warnings == warnings
@@ -94,7 +94,7 @@ def test_a_direct_session_warns_when_certificates_are_not_verified(cxone_tenant,
 
 @pytest.mark.parametrize("validate_certs, warnings", [(False, [INSECURE_WARNING]), (True, [])])
 def test_a_brokered_session_warns_when_the_connection_does_not_verify(cxone_tenant, cxone_api_connection,
-                                                                       broker_socket, validate_certs, warnings):
+                                                                      broker_socket, validate_certs, warnings):
     socket = broker_socket(cxone_api_connection(**cxone_tenant.settings(validate_certs=validate_certs)))
     module = TaskModule({}, socket.path)
     with open_session(module, 1) as session:
@@ -136,7 +136,7 @@ def test_closing_a_session_closes_its_transport(cxone_tenant, transports):
 
 
 def test_closing_a_brokered_session_tells_the_connection_the_accepted_token(cxone_tenant, cxone_api_connection,
-                                                                             broker_socket, transports):
+                                                                            broker_socket, transports):
     cxone_tenant.queue("/auth/token", cxone_tenant.token_answer("tok-connection"))
     cxone_tenant.default("/api" + API_PATH, cxone_tenant.answer(200, {}))
     socket = broker_socket(cxone_api_connection(**cxone_tenant.settings()))

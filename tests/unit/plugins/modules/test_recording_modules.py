@@ -168,7 +168,7 @@ def test_stop_and_do_not_record_send_no_media_type_and_refuse_the_option(run_mod
     ({"api_endpoint": "http://api.example.com"}, "api_endpoint: 'http://api.example.com' uses plain http://"),
 ], ids=["retries", "credentials", "concurrency", "plain-http"])
 def test_a_bad_setting_fails_every_agent_with_the_reason_before_any_request(run_module, tenant, module, bad,
-                                                                             reason):
+                                                                            reason):
     run = run_module(module, options(tenant, user_ids=["a", "b"], **bad))
     result = run.result
     assert run.exit_code == 1 and result["failed"] is True and result["changed"] is False
@@ -263,7 +263,7 @@ def test_validate_certs_false_warns(run_module, tenant, module):
 
 @each_module
 def test_over_the_cxone_api_connection_the_module_borrows_its_token(run_module, cxone_tenant, cxone_api_connection,
-                                                                     broker_socket, module):
+                                                                    broker_socket, module):
     cxone_tenant.queue("/auth/token", cxone_tenant.token_answer("tok-connection"))
     connection = cxone_api_connection(**cxone_tenant.settings())
     socket = broker_socket(connection)
