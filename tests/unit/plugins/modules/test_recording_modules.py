@@ -303,6 +303,7 @@ def test_a_login_without_answer_counts_no_attempt_for_the_agents(run_module, ten
     run = run_module(module, options(tenant, user_ids=["a", "b"], retries=1))
     entries = run.result["results"]
     assert [entry["outcome"] for entry in entries] == ["failed", "failed"]
-    assert entries[0]["msg"].startswith("login with access key KEY-ID: no answer from %s after 2 attempt(s)" % tenant.url)
+    assert entries[0]["msg"].startswith(
+        "login with access key KEY-ID: no answer from %s after 2 attempt(s)" % tenant.url)
     assert not tenant.to("/api" + operation_path(module))
     assert [(entry["attempts"], entry["unanswered_attempts"]) for entry in entries] == [(0, 0), (0, 0)]
