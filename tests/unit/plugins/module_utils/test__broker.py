@@ -321,3 +321,11 @@ def test_a_dead_connection_is_a_transport_error_naming_the_call_not_the_token(cx
     assert caught.value.msg.startswith("the cxone_api connection did not answer %s: " % call)
     assert "tok-default" not in caught.value.msg
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_connection_without_the_broker_calls_is_a_transport_error_naming_the_call(broker_socket):
+    # Another persistent connection (an inventory naming the wrong ansible_connection) answers
+    # JSON-RPC, but knows none of the broker's methods.
+    client = broker.BrokerClient(broker_socket(object()).path)
+    with pytest.raises(TransportError, match="^the cxone_api connection did not answer cxone_session: Method not found"):
+        client.open()
