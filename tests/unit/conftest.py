@@ -41,6 +41,8 @@ class ScriptedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Small answers go out at once instead of waiting for a delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # pylint: disable=arguments-differ
                 pass
@@ -72,7 +74,7 @@ class ScriptedServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
 
     def queue(self, path, *answers):
         with self._lock:

@@ -293,10 +293,6 @@ def test_agents_after_a_remembered_failure_report_no_attempts_they_did_not_make(
     assert [(entry["attempts"], entry["unanswered_attempts"]) for entry in entries] == [(2, 0), (2, 1), (0, 0)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a login that got no answer fails every agent with the login's attempts as the agent's attempts and "
-    "unanswered_attempts (_results.failed_entries copies them from the error), although no request was sent "
-    "for any agent and a login cannot have changed a recording"))
 @each_module
 def test_a_login_without_answer_counts_no_attempt_for_the_agents(run_module, tenant, module):
     tenant.default("/auth/token", tenant.answer(drop=True))
