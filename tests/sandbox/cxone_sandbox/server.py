@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """HTTP plumbing: the request handler, the threaded (optionally TLS) server, and ``SandboxServer``.
 
 Clients keep connections alive (a ``requests.Session`` with up to 64 requests in flight),
@@ -5,6 +9,8 @@ so the handler speaks HTTP/1.1, always sends Content-Length and disables Nagle's
 algorithm (headers and body are two writes; with Nagle and delayed ACKs every answer
 on a reused connection would wait ~40 ms).
 """
+
+from __future__ import annotations
 
 import socket
 import ssl
@@ -29,9 +35,9 @@ class _BodyError(Exception):
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    server_version = 'CXoneSandbox/1.0'
-    sys_version = ''
+    protocol_version = "HTTP/1.1"
+    server_version = "CXoneSandbox/1.0"
+    sys_version = ""
     disable_nagle_algorithm = True
     timeout = 300     # an idle keep-alive connection gives its thread back eventually
 
@@ -41,23 +47,23 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
     def _read_body(self):
-        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks, size = [], 0
             while True:
-                length = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+                length = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if length == 0:
-                    while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass        # trailers
-                    return b''.join(chunks)
+                    return b"".join(chunks)
                 size += length
                 if size > MAX_BODY:
                     raise _BodyError()
                 chunks.append(self.rfile.read(length))
                 self.rfile.readline()
-        length = int(self.headers.get('Content-Length') or 0)
+        length = int(self.headers.get("Content-Length") or 0)
         if length < 0 or length > MAX_BODY:
             raise _BodyError()
-        return self.rfile.read(length) if length else b''
+        return self.rfile.read(length) if length else b""
 
     def _dispatch(self):
         try:
@@ -65,12 +71,12 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
                 body = self._read_body()
             except (_BodyError, ValueError):
                 self.close_connection = True
-                self._write(json_reply(413, {'error': 'request body missing, malformed or larger than %d bytes' % MAX_BODY}))
+                self._write(json_reply(413, {"error": "request body missing, malformed or larger than %d bytes" % MAX_BODY}))
                 return
             split = urlsplit(self.path)
             path = split.path
             query = parse_qs(split.query, keep_blank_values=True)
-            if path == PREFIX or path.startswith(PREFIX + '/'):
+            if path == PREFIX or path.startswith(PREFIX + "/"):
                 reply = self.server.control.handle(self.command, path, query, body)
             else:
                 reply = self.server.sandbox.handle(Request(self.command, path, query, self.headers, body))
@@ -78,7 +84,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             raise
         except Exception:  # pylint: disable=broad-except  # a sandbox bug must answer, not hang the client
             traceback.print_exc()
-            reply = api_reply(500, 'CXone sandbox bug: see its stderr')
+            reply = api_reply(500, "CXone sandbox bug: see its stderr")
         if reply is DROP:
             self._drop()
         else:
@@ -95,8 +101,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 
     def _write(self, reply):
         self.send_response(reply.status)
-        self.send_header('Content-Type', reply.content_type)
-        self.send_header('Content-Length', str(len(reply.body)))
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -105,7 +111,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin  # the base class names it so
         stream = self.server.log_stream
         if stream is not None:
-            stream.write('%s - - [%s] %s\n' % (self.address_string(), self.log_date_time_string(), format % args))
+            stream.write("%s - - [%s] %s\n" % (self.address_string(), self.log_date_time_string(), format % args))
             stream.flush()
 
 
@@ -115,7 +121,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, sandbox, ssl_context=None, log_stream=None):
-        if ':' in address[0]:
+        if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.sandbox = sandbox
         self.control = ControlApi(sandbox)
@@ -180,7 +186,7 @@ class SandboxServer:
     fresh self-signed certificate written there (``cert_file`` is also the CA bundle).
     """
 
-    def __init__(self, config=None, host='127.0.0.1', port=0, tls_dir=None, log_stream=None):
+    def __init__(self, config=None, host="127.0.0.1", port=0, tls_dir=None, log_stream=None):
         self.config = config
         self.host = host
         self.port = port
@@ -208,12 +214,12 @@ class SandboxServer:
             sandbox.close()
             raise
         port = httpd.server_address[1]
-        host = '[%s]' % self.host if ':' in self.host else self.host
-        self.url = '%s://%s:%d' % ('https' if context else 'http', host, port)
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        self.url = "%s://%s:%d" % ("https" if context else "http", host, port)
         sandbox.base_url = self.url
         self.sandbox, self._httpd = sandbox, httpd
         # The socket listens since the constructor; serve_forever only has to start accepting.
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.2}, name='cxone-sandbox', daemon=True)
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="cxone-sandbox", daemon=True)
         self._thread.start()
         return self
 

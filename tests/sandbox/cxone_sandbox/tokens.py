@@ -1,9 +1,15 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """OAuth tokens: opaque access and refresh tokens, and an unsigned-in-spirit id_token JWT.
 
 Tokens are random strings remembered here with what they grant. Expired and revoked
 access tokens are remembered too, so that a 401 can say *why* (expired / revoked),
 as the module under test must tell the two apart from an unknown token.
 """
+
+from __future__ import annotations
 
 import base64
 import hashlib
@@ -12,9 +18,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-ACCESS_TOKEN_PREFIX = 'sbxAT'
-REFRESH_TOKEN_PREFIX = 'sbxRT'
-ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
+ACCESS_TOKEN_PREFIX = "sbxAT"
+REFRESH_TOKEN_PREFIX = "sbxRT"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 
 class TokenProblem(Exception):
@@ -23,18 +29,18 @@ class TokenProblem(Exception):
 
 def token_fingerprint(token):
     """What the request log keeps instead of a token: 12 hex digits of its SHA-256."""
-    return hashlib.sha256(token.encode('utf-8')).hexdigest()[:12]
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
 
 
 def _b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def make_id_token(claims):
     """A JWT shaped like CXone's (RS256 header); the signature is random bytes, nobody verifies it here."""
-    header = {'alg': 'RS256', 'typ': 'JWT'}
-    return '.'.join((_b64url(json.dumps(header, separators=(',', ':')).encode('utf-8')),
-                     _b64url(json.dumps(claims, separators=(',', ':')).encode('utf-8')),
+    header = {"alg": "RS256", "typ": "JWT"}
+    return ".".join((_b64url(json.dumps(header, separators=(",", ":")).encode("utf-8")),
+                     _b64url(json.dumps(claims, separators=(",", ":")).encode("utf-8")),
                      _b64url(secrets.token_bytes(256))))
 
 
@@ -63,22 +69,22 @@ class TokenStore:
         refresh_token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
         self._access[access_token] = Grant(tenant.tenant_id, key.key_id, key.user_id, client_id, now + tenant.token_lifetime)
         self._refresh[refresh_token] = Grant(tenant.tenant_id, key.key_id, key.user_id, client_id, now + tenant.refresh_token_lifetime)
-        claims = {'iss': issuer, 'sub': 'user:%s' % key.user_id, 'aud': client_id, 'iat': int(now),
-                  'exp': int(now + tenant.token_lifetime), 'tenantId': tenant.tenant_id, 'userId': key.user_id,
-                  'name': key.name}
-        return {'access_token': access_token, 'token_type': 'Bearer', 'expires_in': int(tenant.token_lifetime),
-                'refresh_token': refresh_token, 'refresh_token_expires_in': int(tenant.refresh_token_lifetime),
-                'id_token': make_id_token(claims), 'issued_token_type': ACCESS_TOKEN_TYPE}
+        claims = {"iss": issuer, "sub": "user:%s" % key.user_id, "aud": client_id, "iat": int(now),
+                  "exp": int(now + tenant.token_lifetime), "tenantId": tenant.tenant_id, "userId": key.user_id,
+                  "name": key.name}
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": int(tenant.token_lifetime),
+                "refresh_token": refresh_token, "refresh_token_expires_in": int(tenant.refresh_token_lifetime),
+                "id_token": make_id_token(claims), "issued_token_type": ACCESS_TOKEN_TYPE}
 
     def check_access(self, token):
         """The Grant of a usable access token, or TokenProblem saying why not."""
         grant = self._access.get(token)
         if grant is None:
-            raise TokenProblem('Access token is missing or invalid')
+            raise TokenProblem("Access token is missing or invalid")
         if grant.revoked:
-            raise TokenProblem('Access token revoked')
+            raise TokenProblem("Access token revoked")
         if time.time() >= grant.expires_at:
-            raise TokenProblem('Access token expired')
+            raise TokenProblem("Access token expired")
         return grant
 
     def redeem_refresh(self, refresh_token, client_id):
