@@ -26,7 +26,8 @@ def _parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m cxone_sandbox", description="A NICE CXone Record on Demand sandbox for tests.")
     parser.add_argument("--config", help="JSON configuration file (default: an empty model)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default 0: any free port)")
+    parser.add_argument("--port", type=int, default=0, help="port of the issuer origin (default 0: any free port)")
+    parser.add_argument("--api-port", type=int, default=0, help="port of the API origin (default 0: any free port)")
     parser.add_argument("--url-file", help="write the base URL here once listening")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a fresh self-signed certificate")
     parser.add_argument("--cert-dir", help="where --tls writes cert.pem and key.pem (default: a new temporary directory)")
@@ -67,7 +68,8 @@ def main(argv=None):
     cert_dir = args.cert_dir
     if args.tls and cert_dir is None:
         cert_dir = tempfile.mkdtemp(prefix="cxone-sandbox-tls-")
-    server = SandboxServer(config, host=args.host, port=args.port, tls_dir=cert_dir if args.tls else None, log_stream=log_stream)
+    server = SandboxServer(config, host=args.host, port=args.port, tls_dir=cert_dir if args.tls else None, log_stream=log_stream,
+                           api_port=args.api_port)
     stopping = threading.Event()
 
     def _stop(_signum, _frame):
@@ -92,6 +94,7 @@ def main(argv=None):
             write_atomically(args.url_file, server.url)
         if server.cert_file:
             print("CXone sandbox certificate (also the CA bundle): %s" % server.cert_file, flush=True)
+        print("CXone sandbox API origin on %s" % server.api_url, flush=True)
         print("CXone sandbox listening on %s" % server.url, flush=True)
         while not stopping.wait(1):
             pass

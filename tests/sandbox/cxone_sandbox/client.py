@@ -108,12 +108,18 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
         return self.call("POST", "/contacts/%s/lock" % quote(contact_id, safe=""), {"ms": ms})
 
     def settings(self, tenant_id=None, **settings):
-        """token_lifetime, refresh_token_lifetime, recording_policy, async_delay_ms, processing_ms."""
+        """token_lifetime, refresh_token_lifetime, recording_policy, async_delay_ms, processing_ms,
+        recording_api_path, access_token_format, rate_limit (None keeps a setting; use ``rate_limit=0`` to switch it off)."""
         return self.call("POST", "/settings", self._fields(tenant_id=tenant_id, **settings))
 
     def set_access_key(self, key_id, secret, user_id, permissions=("record_on_demand",), tenant_id=None, name=None):
         return self.call("POST", "/access-keys", self._fields(id=key_id, secret=secret, user_id=user_id, permissions=list(permissions),
                                                               tenant_id=tenant_id, name=name))
+
+    def issue_token(self, tenant_id=None, key_id=None, client_id=None):
+        """A token answer as the token endpoint gives it (``access_token``, ``refresh_token``, ``id_token`` ...)
+        for the tenant's access key (default: its first), without a login request."""
+        return self.call("POST", "/tokens", self._fields(tenant_id=tenant_id, key_id=key_id, client_id=client_id))
 
     def revoke_tokens(self, tenant_id=None, keep_refresh=False):
         return self.call("POST", "/tokens/revoke", self._fields(tenant_id=tenant_id, keep_refresh=keep_refresh))

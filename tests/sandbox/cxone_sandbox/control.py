@@ -61,6 +61,7 @@ class ControlApi:
             ("POST", r"/contacts/([^/]+)/lock", self.lock_contact),
             ("POST", r"/settings", self.settings),
             ("POST", r"/access-keys", self.set_access_key),
+            ("POST", r"/tokens", self.issue_token),
             ("POST", r"/tokens/revoke", self.revoke_tokens),
             ("GET", r"/latency", self.get_latency),
             ("POST", r"/latency", self.set_latency),
@@ -97,7 +98,7 @@ class ControlApi:
 
     # -- model ------------------------------------------------------------------------------------
     def health(self, _body, _query):
-        return 200, {"ok": True, "url": self.sandbox.base_url}
+        return 200, {"ok": True, "url": self.sandbox.base_url, "api_url": self.sandbox.api_url}
 
     def reset(self, body, _query):
         with self.sandbox.lock:
@@ -163,6 +164,20 @@ class ControlApi:
             tenant = self.sandbox.centre.tenant(body.pop("tenant_id", None))
             key = self.sandbox.centre.set_access_key(tenant, body)
             return 200, {"tenant_id": tenant.tenant_id, "id": key.key_id, "user_id": key.user_id, "permissions": key.permissions}
+
+    def issue_token(self, body, _query):
+        """A token as the token endpoint would issue it, without a login: for tests that are given a token."""
+        body = _object(body, optional=("key_id", "client_id"))
+        with self.sandbox.lock:
+            tenant = self.sandbox.centre.tenant(body.get("tenant_id"))
+            if not tenant.access_keys:
+                raise ModelError(409, "tenant %s has no access key to issue a token for" % tenant.tenant_id)
+            key_id = body.get("key_id") or next(iter(tenant.access_keys))
+            key = tenant.access_keys.get(key_id)
+            if key is None:
+                raise ModelError(404, "unknown access key %s in tenant %s" % (key_id, tenant.tenant_id))
+            client_id = body.get("client_id") or next(iter(tenant.clients), "sandbox-control")
+            return 201, self.sandbox.tokens.issue(tenant, key, client_id, self.sandbox.base_url)
 
     def revoke_tokens(self, body, _query):
         body = _object(body, optional=("keep_refresh",))

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 MEDIA_TYPES = ("voice", "voiceAndScreen")
 RECORDING_POLICIES = ("off",) + MEDIA_TYPES
 RECORD_ON_DEMAND = "record_on_demand"
+# Where the recording operations live under a tenant's API base: NICE's OpenAPI document and
+# SDK use the versioned path; the help page writes it without "/v1".
+RECORDING_API_PATH = "/interaction-recording-management-service/v1/interactions"
+# What the token endpoint issues as access tokens: random strings, or JWTs naming the tenant.
+ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 
 # Real CXone contact ids are numeric strings of about 11-12 digits.
 _FIRST_CONTACT_ID = 700000000001
@@ -80,6 +85,29 @@ def _policy(value):
     return value
 
 
+def _token_format(value):
+    if value not in ACCESS_TOKEN_FORMATS:
+        raise ModelError(400, "access_token_format must be one of %s" % ", ".join(ACCESS_TOKEN_FORMATS))
+    return value
+
+
+def _api_path(value):
+    """A URL path for the recording operations: starts with /, no trailing /, no query."""
+    if not isinstance(value, str) or not value.startswith("/") or value.endswith("/") or any(c in value for c in "?# "):
+        raise ModelError(400, "recording_api_path must be a URL path starting with / and not ending with / (e.g. %s)"
+                         % RECORDING_API_PATH)
+    return value
+
+
+def _rate_limit(value):
+    """Requests per second over the API origin; None (or 0) switches the limit off."""
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ModelError(400, "rate_limit must be a number of requests per second > 0, or null to switch it off")
+    return value
+
+
 @dataclass
 class AccessKey:
     """A User Hub access key: what the password grant logs in with."""
@@ -112,6 +140,8 @@ class Segment:
 
 @dataclass
 class Agent:
+    """A CXone user who takes calls; the operations name it by ``user_id``."""
+
     user_id: str
     name: str
     asynchronous: bool = False
@@ -187,6 +217,8 @@ class Contact:
 
 @dataclass
 class Tenant:
+    """One CXone tenant: its area (which API origin path serves it), credentials, settings and agents."""
+
     tenant_id: str
     area: str
     cluster: str = "B32"
@@ -197,20 +229,25 @@ class Tenant:
     recording_policy: str = "off"
     async_delay_ms: float = 200
     processing_ms: float = 0
+    recording_api_path: str = RECORDING_API_PATH
+    access_token_format: str = "opaque"
+    rate_limit: float = None                          # requests per second over the API origin, None: no limit
     agents: dict = field(default_factory=dict)         # user_id -> Agent, in insertion order
     contacts: dict = field(default_factory=dict)       # contact_id -> Contact, in creation order
 
     def to_dict(self):
         return {"tenant_id": self.tenant_id, "area": self.area, "recording_policy": self.recording_policy,
                 "token_lifetime": self.token_lifetime, "async_delay_ms": self.async_delay_ms, "processing_ms": self.processing_ms,
+                "recording_api_path": self.recording_api_path, "access_token_format": self.access_token_format,
+                "rate_limit": self.rate_limit,
                 "agents": [{"user_id": a.user_id, "name": a.name, "asynchronous": a.asynchronous, "contact_id": a.contact_id}
                            for a in self.agents.values()],
                 "contacts": [c.to_dict() for c in self.contacts.values()]}
 
 
-_TENANT_FIELDS = ("cluster", "clients", "access_keys", "token_lifetime", "refresh_token_lifetime", "recording_policy",
-                  "async_delay_ms", "processing_ms", "agents", "calls")
-SETTINGS_FIELDS = ("token_lifetime", "refresh_token_lifetime", "recording_policy", "async_delay_ms", "processing_ms")
+SETTINGS_FIELDS = ("token_lifetime", "refresh_token_lifetime", "recording_policy", "async_delay_ms", "processing_ms",
+                   "recording_api_path", "access_token_format", "rate_limit")
+_TENANT_FIELDS = ("cluster", "clients", "access_keys", "agents", "calls") + SETTINGS_FIELDS
 
 
 class ContactCentre:
@@ -325,6 +362,9 @@ class ContactCentre:
             "recording_policy": _policy,
             "async_delay_ms": lambda v: _number(v, "async_delay_ms", 0),
             "processing_ms": lambda v: _number(v, "processing_ms", 0),
+            "recording_api_path": _api_path,
+            "access_token_format": _token_format,
+            "rate_limit": _rate_limit,
         }
         checked = {name: checks[name](value) for name, value in settings.items()}   # validate all before changing any
         for name, value in checked.items():

@@ -73,6 +73,11 @@ def api_reply(status, description, contact_id=None, headers=None):
     return json_reply(status, body, headers)
 
 
+def gateway_reply(status, message, headers=None):
+    """What CXone's API gateway answers itself (no route, rate limit): JSON ``{"message": ...}``."""
+    return json_reply(status, {"message": message}, headers)
+
+
 def oauth_error(status, error, description, headers=None):
     """The body shape of OAuth and discovery errors: error, error_description."""
     return json_reply(status, {"error": error, "error_description": description}, headers)

@@ -4,10 +4,14 @@
 
 """The sandbox's core: the state behind one lock, and the public (CXone-like) API.
 
-Every public request goes through the same steps: added latency (outside the lock),
-fault rules, then the endpoint itself under the lock, then a ``slow`` rule's delay
-(outside the lock again). The HTTP plumbing lives in ``server.py``, the test-only
-control API in ``control.py``.
+CXone has two kinds of origin: the issuer (OpenID and API discovery, the token endpoint) and
+a tenant's API host (``api-<area>...``), which discovery names as ``api_endpoint``. The
+sandbox serves both, on two sockets: the issuer origin answers no API path and the API origin
+nothing but the API, so a client that skips discovery or builds a wrong path fails here as it
+would against CXone. Every public request goes through the same steps: the tenant's rate
+limit (API origin), added latency (outside the lock), fault rules, then the endpoint itself
+under the lock, then a ``slow`` rule's delay (outside the lock again). The HTTP plumbing
+lives in ``server.py``, the test-only control API in ``control.py``.
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from urllib.parse import parse_qs
 from . import activity
 from .faults import FaultBook, Latency
 from .model import MEDIA_TYPES, ContactCentre, RecordingRefused
-from .replies import DROP, api_reply, json_reply, oauth_error
+from .ratelimit import RateLimits
+from .replies import DROP, api_reply, gateway_reply, json_reply, oauth_error
 from .timers import Scheduler
 from .tokens import TokenProblem, TokenStore, token_fingerprint
 
-RECORDING_PATH_RE = re.compile(
-    r"^(?:/api-(?P<area>[^/]+))?/interaction-recording-management-service(?:/v1)?/interactions/"
-    r"(?P<operation>start-recording-on-demand|stop-recording-on-demand|do-not-record)$")
+# The API origin serves each tenant under /api-<area> (CXone: a host per area); what follows
+# must be the tenant's recording_api_path and an operation.
+API_PATH_RE = re.compile(r"^/api-(?P<area>[^/]+)(?P<rest>/.*)?$")
+ISSUER_ORIGIN = "issuer"
+API_ORIGIN = "api"
 OPERATION_NAMES = {"start-recording-on-demand": "start", "stop-recording-on-demand": "stop", "do-not-record": "do_not_record"}
 SUCCESS_DESCRIPTIONS = {"start": "Recording started", "stop": "Recording stopped", "do_not_record": "Do not record applied"}
 DO_NOT_RECORD_CONFLICT = "Recording is not allowed: the customer refused recording for this contact (do not record)"
@@ -42,6 +49,7 @@ FORM = "application/x-www-form-urlencoded"
 class Request:
     """A parsed HTTP request, as the handler hands it over."""
 
+    origin: str        # ISSUER_ORIGIN or API_ORIGIN: which of the sandbox's sockets it came in on
     method: str
     path: str          # as sent, without the query string
     query: dict        # parse_qs of the query string: name -> list of values
@@ -69,7 +77,8 @@ class Sandbox:
 
     def __init__(self, config=None):
         self.lock = threading.Lock()
-        self.base_url = "http://127.0.0.1"      # set by the server once it knows its port
+        self.base_url = "http://127.0.0.1"      # the issuer origin; set by the server once it knows its port
+        self.api_url = "http://127.0.0.1"       # the API origin, likewise
         self.scheduler = Scheduler()
         self.generation = 0
         self.load(config)
@@ -81,6 +90,7 @@ class Sandbox:
         self.tokens = TokenStore()
         self.faults = FaultBook()
         self.latency = Latency()
+        self.rate_limits = RateLimits()
         self.log = activity.RequestLog()
         self.stats = activity.Stats()
         # Asynchronous operations accepted before a reset must not land in the new model.
@@ -93,10 +103,11 @@ class Sandbox:
     # -- public API entry point ---------------------------------------------------------------
     def handle(self, request):
         """Answer one public request: a Reply, or DROP to close the connection silently."""
-        entry = activity.new_entry(request.method, request.path, request.query)
+        entry = activity.new_entry(request.origin, request.method, request.path, request.query)
         reply = None
         try:
-            reply = self._route(request, entry)
+            route = self._route_api if request.origin == API_ORIGIN else self._route_issuer
+            reply = route(request, entry)
             return reply
         finally:
             with self.lock:
@@ -106,7 +117,7 @@ class Sandbox:
                     self.stats.token_requests["failed"] += 1
                 self.log.add(entry)
 
-    def _route(self, request, entry):
+    def _route_issuer(self, request, entry):
         path, method = request.path, request.method
         if path == "/.well-known/openid-configuration":
             return self._only(method, "GET") or self._serve("discovery", entry, self._openid_configuration, count=("openid",))
@@ -116,10 +127,21 @@ class Sandbox:
             return self._only(method, "GET") or json_reply(200, {"keys": []})
         if path == "/auth/token":
             return self._only(method, "POST") or self._token_request(request, entry)
-        match = RECORDING_PATH_RE.match(path)
-        if match:
-            return self._only(method, "POST") or self._operation_request(request, entry, match)
-        return api_reply(404, "No such endpoint: %s %s" % (method, path))
+        return gateway_reply(404, "No API at %s %s" % (method, path))
+
+    def _route_api(self, request, entry):
+        """``/api-<area>`` + the tenant's recording_api_path + ``/<operation>``; anything else is a 404."""
+        match = API_PATH_RE.match(request.path)
+        with self.lock:
+            tenant = self.centre.tenant_by_area(match.group("area")) if match else None
+            served = tenant.recording_api_path if tenant is not None else None
+        operation = None
+        rest = (match.group("rest") or "") if match else ""
+        if tenant is not None and rest.startswith(served + "/"):
+            operation = OPERATION_NAMES.get(rest[len(served) + 1:])
+        if operation is None:
+            return gateway_reply(404, "No API at %s %s" % (request.method, request.path))
+        return self._only(request.method, "POST") or self._operation_request(request, entry, tenant, operation)
 
     @staticmethod
     def _only(method, allowed):
@@ -127,12 +149,17 @@ class Sandbox:
             return None
         return api_reply(405, "Method %s not allowed here" % method, headers={"Allow": allowed})
 
-    def _serve(self, category, entry, action, operation=None, user_id=None, count=None):
-        """Latency, then faults, then ``action()`` (which takes the lock itself), then a slow rule's delay."""
+    def _serve(self, category, entry, action, operation=None, user_id=None, count=None, limited_tenant=None):
+        """Rate limit, latency, faults, then ``action()`` (which takes the lock itself), then a slow rule's delay."""
         with self.lock:
             if count is not None:
                 counters = {"discovery": self.stats.discovery_requests, "operations": self.stats.operation_requests}[category]
                 counters[count[0]] += 1
+            retry_after = self.rate_limits.take(limited_tenant) if limited_tenant is not None else None
+            if retry_after is not None:
+                self.stats.rate_limited += 1
+                # A gateway refuses before the service sees the request: nothing else applies.
+                return gateway_reply(429, "Too Many Requests", {"Retry-After": str(retry_after)})
             delay = self.latency.seconds(category)
         if delay:
             time.sleep(delay)
@@ -182,7 +209,7 @@ class Sandbox:
             area, cluster = tenant.area, tenant.cluster
         base = self.base_url
         return json_reply(200, {"private": False, "area": area, "cluster": cluster, "domain": "niceincontact.com",
-                                "api_endpoint": "%s/api-%s" % (base, area), "auth_endpoint": base, "ui_endpoint": base + "/ui",
+                                "api_endpoint": "%s/api-%s" % (self.api_url, area), "auth_endpoint": base, "ui_endpoint": base + "/ui",
                                 "tenantId": tenant_id})
 
     # -- token endpoint ------------------------------------------------------------------------
@@ -257,8 +284,7 @@ class Sandbox:
         return json_reply(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     # -- the three recording operations ----------------------------------------------------------
-    def _operation_request(self, request, entry, match):
-        operation = OPERATION_NAMES[match.group("operation")]
+    def _operation_request(self, request, entry, tenant, operation):
         entry["operation"] = operation
         user_ids = request.query.get("userId") or [None]
         entry["user_id"] = user_ids[0]
@@ -266,22 +292,16 @@ class Sandbox:
         token = token.strip() if scheme.lower() == "bearer" else ""
         if token:
             entry["token_sha256"] = token_fingerprint(token)
-        area = match.group("area")
-        if area is not None:
-            with self.lock:
-                known = self.centre.tenant_by_area(area) is not None
-            if not known:
-                return api_reply(404, "No such endpoint: unknown API area %s" % area)
         with self.lock:
             self.stats.enter_operation()
         try:
-            return self._serve("operations", entry, lambda: self._operation(request, operation, area, token),
-                               operation=operation, user_id=user_ids[0], count=(operation,))
+            return self._serve("operations", entry, lambda: self._operation(request, operation, tenant, token),
+                               operation=operation, user_id=user_ids[0], count=(operation,), limited_tenant=tenant)
         finally:
             with self.lock:
                 self.stats.leave_operation()
 
-    def _operation(self, request, operation, area, token):
+    def _operation(self, request, operation, area_tenant, token):
         """The checks in CXone's order, then the operation; all under the lock."""
         with self.lock:
             if not token:
@@ -293,7 +313,7 @@ class Sandbox:
             tenant = self.centre.tenants.get(grant.tenant_id)
             if tenant is None:
                 return _invalid_token("Access token is missing or invalid")
-            if area is not None and tenant.area != area:
+            if tenant.tenant_id != area_tenant.tenant_id:
                 return _invalid_token("Access token not valid for this tenant")
             key = tenant.access_keys.get(grant.key_id)
             if key is None or not key.may_record_on_demand:

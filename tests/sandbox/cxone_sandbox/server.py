@@ -24,7 +24,7 @@ from . import tls
 from .client import SandboxClient
 from .control import PREFIX, ControlApi
 from .replies import DROP, api_reply, json_reply
-from .sandbox import Request, Sandbox
+from .sandbox import API_ORIGIN, ISSUER_ORIGIN, Request, Sandbox
 
 MAX_BODY = 1024 * 1024
 _QUIET_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError)
@@ -76,10 +76,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             split = urlsplit(self.path)
             path = split.path
             query = parse_qs(split.query, keep_blank_values=True)
-            if path == PREFIX or path.startswith(PREFIX + "/"):
+            origin = self.server.origin
+            if origin == ISSUER_ORIGIN and (path == PREFIX or path.startswith(PREFIX + "/")):
                 reply = self.server.control.handle(self.command, path, query, body)
             else:
-                reply = self.server.sandbox.handle(Request(self.command, path, query, self.headers, body))
+                reply = self.server.sandbox.handle(Request(origin, self.command, path, query, self.headers, body))
         except _QUIET_ERRORS:
             raise
         except Exception:  # pylint: disable=broad-except  # a sandbox bug must answer, not hang the client
@@ -116,14 +117,17 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
+    """One listening socket of the sandbox: the issuer origin or the API origin (``origin``)."""
+
     daemon_threads = True
     request_queue_size = 128
     allow_reuse_address = True
 
-    def __init__(self, address, sandbox, ssl_context=None, log_stream=None):
+    def __init__(self, address, sandbox, origin, ssl_context=None, log_stream=None):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.sandbox = sandbox
+        self.origin = origin
         self.control = ControlApi(sandbox)
         self.ssl_context = ssl_context
         self.log_stream = log_stream
@@ -179,59 +183,75 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """The sandbox on a real socket, served from a background thread.
+    """The sandbox on real sockets, served from background threads.
 
-    ``SandboxServer(config)`` then ``start()``; ``url`` is the issuer and base URL;
-    ``stop()`` ends it. Also a context manager. ``tls_dir`` switches to HTTPS with a
-    fresh self-signed certificate written there (``cert_file`` is also the CA bundle).
+    ``SandboxServer(config)`` then ``start()``; ``url`` is the issuer origin (OpenID and API
+    discovery, the token endpoint, the control API) and ``api_url`` the API origin that
+    discovery names (``<api_url>/api-<area>``); ``stop()`` ends both. Also a context manager.
+    ``tls_dir`` switches both to HTTPS with a fresh self-signed certificate written there
+    (``cert_file`` is also the CA bundle). ``api_port`` picks the API origin's port (0: any free one).
     """
 
-    def __init__(self, config=None, host="127.0.0.1", port=0, tls_dir=None, log_stream=None):
+    def __init__(self, config=None, host="127.0.0.1", port=0, tls_dir=None, log_stream=None, api_port=0):
         self.config = config
         self.host = host
         self.port = port
+        self.api_port = api_port
         self.tls_dir = tls_dir
         self.log_stream = log_stream
         self.url = None
+        self.api_url = None
         self.cert_file = None
         self.key_file = None
         self.sandbox = None
-        self._httpd = None
-        self._thread = None
+        self._servers = []
+        self._threads = []
+
+    def _origin_url(self, httpd, context):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s://%s:%d" % ("https" if context else "http", host, httpd.server_address[1])
 
     def start(self):
-        """Bind, start serving in a daemon thread and return once connections are accepted."""
-        if self._httpd is not None:
+        """Bind both origins, start serving in daemon threads and return once connections are accepted."""
+        if self._servers:
             return self
         sandbox = Sandbox(self.config)
         context = None
-        if self.tls_dir is not None:
-            self.cert_file, self.key_file = tls.generate_certificate(self.tls_dir)
-            context = tls.server_context(self.cert_file, self.key_file)
+        servers = []
         try:
-            httpd = SandboxHTTPServer((self.host, self.port), sandbox, context, self.log_stream)
+            if self.tls_dir is not None:
+                self.cert_file, self.key_file = tls.generate_certificate(self.tls_dir)
+                context = tls.server_context(self.cert_file, self.key_file)
+            for origin, port in ((ISSUER_ORIGIN, self.port), (API_ORIGIN, self.api_port)):
+                servers.append(SandboxHTTPServer((self.host, port), sandbox, origin, context, self.log_stream))
         except BaseException:
+            for httpd in servers:
+                httpd.server_close()
             sandbox.close()
             raise
-        port = httpd.server_address[1]
-        host = "[%s]" % self.host if ":" in self.host else self.host
-        self.url = "%s://%s:%d" % ("https" if context else "http", host, port)
-        sandbox.base_url = self.url
-        self.sandbox, self._httpd = sandbox, httpd
-        # The socket listens since the constructor; serve_forever only has to start accepting.
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="cxone-sandbox", daemon=True)
-        self._thread.start()
+        self.url = self._origin_url(servers[0], context)
+        self.api_url = self._origin_url(servers[1], context)
+        sandbox.base_url, sandbox.api_url = self.url, self.api_url
+        self.sandbox, self._servers = sandbox, servers
+        # The sockets listen since the constructors; serve_forever only has to start accepting.
+        for httpd in servers:
+            thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                      name="cxone-sandbox-%s" % httpd.origin, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def stop(self):
-        if self._httpd is None:
+        if not self._servers:
             return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._httpd.close_connections()
-        self._thread.join(timeout=5)
+        for httpd in self._servers:
+            httpd.shutdown()
+            httpd.server_close()
+            httpd.close_connections()
+        for thread in self._threads:
+            thread.join(timeout=5)
         self.sandbox.close()
-        self._httpd = None
+        self._servers, self._threads = [], []
 
     def client(self):
         """A SandboxClient for this server (trusting its certificate when on TLS)."""

@@ -40,7 +40,7 @@ def fixture_control(server):
 @pytest.fixture(name="cxone")
 def fixture_cxone(server):
     """What the code under test does over HTTP, with its own connection pool."""
-    api = CXone(server.url)
+    api = CXone(server.url, server.api_url)
     yield api
     api.session.close()
 

@@ -30,8 +30,9 @@ def make_tenant(tenant_id="tenant-a", area="na1", agents=(), calls=(), **setting
 class CXone:
     """What the code under test does, over HTTP: log in, discover, call the three operations."""
 
-    def __init__(self, base_url, verify=True):
-        self.base = base_url
+    def __init__(self, base_url, api_url, verify=True):
+        self.base = base_url        # the issuer origin: discovery and tokens
+        self.api = api_url          # the API origin: the operations, under /api-<area>
         self.session = requests.Session()
         self.session.verify = verify
         self.session.trust_env = False
@@ -45,10 +46,9 @@ class CXone:
         return answer.json()["access_token"]
 
     def operation(self, operation, user_id, token, media_type=None, area="na1", timeout=10, **params):
-        prefix = "" if area is None else "/api-" + area
         if user_id is not None:
             params["userId"] = user_id
         if media_type is not None:
             params["mediaType"] = media_type
         headers = {} if token is None else {"Authorization": "Bearer " + token}
-        return self.session.post(self.base + prefix + RECORDING_PATH + ENDPOINTS[operation], params=params, headers=headers, timeout=timeout)
+        return self.session.post(self.api + "/api-" + area + RECORDING_PATH + ENDPOINTS[operation], params=params, headers=headers, timeout=timeout)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
+from cxone_sandbox import SandboxError
 from sandbox_helpers import API_USER, CLIENT_ID, CLIENT_SECRET, KEY_ID, KEY_SECRET, make_tenant
 
 
@@ -148,7 +149,7 @@ def test_missing_or_unknown_token_is_401(token, cxone):
     for bearer in (None, "not-a-token"):
         answer = cxone.operation("start", "a1", bearer)
         assert answer.status_code == 401 and answer.json() == expected
-    malformed = cxone.session.post(cxone.base + "/api-na1/interaction-recording-management-service/v1/interactions/start-recording-on-demand",
+    malformed = cxone.session.post(cxone.api + "/api-na1/interaction-recording-management-service/v1/interactions/start-recording-on-demand",
                                    params={"userId": "a1"}, headers={"Authorization": "Basic " + token})
     assert malformed.status_code == 401 and malformed.json() == expected
 
@@ -180,3 +181,60 @@ def test_missing_permission_is_403(control, cxone, token):
     assert answer.json() == {"description": "User lacks the Multi-ACD Record on Demand API permission", "httpStatus": "FORBIDDEN"}
     control.set_access_key("OTHERKEY", "other-secret", API_USER)
     assert cxone.operation("start", "a1", cxone.login("OTHERKEY", "other-secret")).status_code == 200
+
+
+# -- JWT access tokens ------------------------------------------------------------------------
+
+def test_a_tenant_may_issue_jwt_access_tokens_naming_it(server, control, cxone):
+    control.add_tenant(make_tenant(agents=["a1"], calls=["a1"], access_token_format="jwt", token_lifetime=600))
+    body = cxone.token_request({"grant_type": "password", "username": KEY_ID, "password": KEY_SECRET}).json()
+    header, claims = _claims(body["access_token"])
+    assert header == {"alg": "HS256", "typ": "JWT"}
+    assert claims["tenantId"] == "tenant-a" and claims["userId"] == API_USER and claims["sub"] == "user:" + API_USER
+    assert claims["iss"] == server.url and claims["exp"] - claims["iat"] == 600
+    assert body["refresh_token"].startswith("sbxRT")
+    assert cxone.operation("start", "a1", body["access_token"]).status_code == 200
+    # A refreshed token is a JWT too, and a new one.
+    refreshed = cxone.token_request({"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}).json()
+    assert _claims(refreshed["access_token"])[1]["tenantId"] == "tenant-a"
+    assert refreshed["access_token"] != body["access_token"]
+
+
+def test_a_jwt_access_token_is_checked_like_an_opaque_one(control, cxone):
+    control.add_tenant(make_tenant(agents=["a1"], calls=["a1"], access_token_format="jwt"))
+    token = control.issue_token()["access_token"]
+    header, payload, signature = token.split(".")
+    # A token with a changed claim (a later expiry) is not one the sandbox issued.
+    forged_claims = dict(_b64url_json(payload), exp=4102444800)
+    forged = ".".join((header, base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).decode().rstrip("="), signature))
+    refused = cxone.operation("stop", "a1", forged)
+    assert refused.status_code == 401 and refused.json()["error_description"] == "Access token is missing or invalid"
+    control.revoke_tokens()
+    assert cxone.operation("stop", "a1", token).json()["error_description"] == "Access token revoked"
+
+
+def test_the_token_format_is_a_setting(control, cxone):
+    control.add_tenant(make_tenant())
+    assert cxone.login().startswith("sbxAT")
+    assert control.settings(access_token_format="jwt")["access_token_format"] == "jwt"
+    assert _claims(cxone.login())[1]["tenantId"] == "tenant-a"
+    with pytest.raises(SandboxError) as refused:
+        control.settings(access_token_format="paseto")
+    assert refused.value.status == 400 and "access_token_format" in refused.value.body["error"]
+
+
+def test_the_control_api_issues_a_token_without_a_login(control, cxone):
+    control.add_tenant(make_tenant(agents=["a1"], calls=["a1"]))
+    control.set_access_key("OTHERKEY", "other-secret", "99999999-0000-4000-8000-000000000002")
+    body = control.issue_token()
+    assert body["access_token"].startswith("sbxAT") and body["token_type"] == "Bearer"
+    assert _claims(body["id_token"])[1]["userId"] == API_USER           # the tenant's first key by default
+    assert cxone.operation("start", "a1", body["access_token"]).status_code == 200
+    other = control.issue_token(key_id="OTHERKEY")
+    assert _claims(other["id_token"])[1]["userId"] == "99999999-0000-4000-8000-000000000002"
+    # Its refresh token belongs to the tenant's client, as after a login.
+    assert cxone.token_request({"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}).status_code == 200
+    assert control.stats()["token_requests"]["password"] == 0, "no login request was made"
+    with pytest.raises(SandboxError) as unknown:
+        control.issue_token(key_id="NOKEY")
+    assert unknown.value.status == 404

@@ -68,6 +68,7 @@ def test_cli_writes_url_file_serves_and_stops_on_sigterm(tmp_path):
         code, out, err = sandbox.terminate()
     assert code == 0, err
     assert "CXone sandbox listening on %s\n" % sandbox.url in out
+    assert "CXone sandbox API origin on http://127.0.0.1:" in out
     assert err == ""          # quiet by default
 
 
@@ -79,7 +80,10 @@ def test_cli_tls_serves_https_with_its_certificate_as_ca_bundle(tmp_path):
         cert = str(cert_dir / "cert.pem")
         assert (cert_dir / "key.pem").stat().st_mode & 0o077 == 0
         discovery = requests.get(sandbox.url + "/.well-known/cxone-configuration", params={"tenantId": DEMO_TENANT}, verify=cert, timeout=10)
-        assert discovery.json()["api_endpoint"] == sandbox.url + "/api-na1"
+        api_endpoint = discovery.json()["api_endpoint"]
+        # The API origin: HTTPS with the same certificate, on a port of its own.
+        assert api_endpoint.startswith("https://127.0.0.1:") and api_endpoint.endswith("/api-na1")
+        assert not api_endpoint.startswith(sandbox.url)
         assert requests.get(sandbox.url.replace("127.0.0.1", "localhost") + "/auth/jwks", verify=cert, timeout=10).status_code == 200
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(sandbox.url + "/auth/jwks", timeout=10)        # not trusted by the system CAs
@@ -87,7 +91,7 @@ def test_cli_tls_serves_https_with_its_certificate_as_ca_bundle(tmp_path):
             session.verify = cert
             session.trust_env = False       # else REQUESTS_CA_BUNDLE in the environment overrides session.verify
             token = _login(session, sandbox.url)
-            answer = session.post(sandbox.url + "/api-na1" + RECORDING_PATH + "start-recording-on-demand",
+            answer = session.post(api_endpoint + RECORDING_PATH + "start-recording-on-demand",
                                   params={"userId": "5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c01"}, headers={"Authorization": "Bearer " + token})
             assert answer.status_code == 200
     finally:
@@ -123,7 +127,8 @@ def test_demo_config_and_a_1000_request_batch_is_cheap(tmp_path):
         assert [a["name"] for a in state["agents"] if a["asynchronous"]] == ["Dave Delayed"]
         with requests.Session() as session:
             token = _login(session, sandbox.url)
-        url = sandbox.url + "/api-na1" + RECORDING_PATH + "start-recording-on-demand"
+        api_url = requests.get(sandbox.url + "/_sandbox/health", timeout=10).json()["api_url"]
+        url = api_url + "/api-na1" + RECORDING_PATH + "start-recording-on-demand"
         users = ["5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c0%d" % i for i in (1, 2, 3, 5)]
         codes = []
         cpu_before = sandbox.cpu_seconds()

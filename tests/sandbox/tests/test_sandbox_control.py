@@ -97,13 +97,13 @@ def test_in_process_server_with_a_config_and_tls(tmp_path):
         assert server.url.startswith("https://127.0.0.1:")
         assert server.cert_file == str(tmp_path / "cert.pem")
         assert server.client().agent_state("a1")["contact_id"]
-        api = CXone(server.url, verify=server.cert_file)
+        api = CXone(server.url, server.api_url, verify=server.cert_file)
         assert api.operation("start", "a1", api.login()).status_code == 200
 
 
 def test_stopping_ends_kept_alive_connections():
     with SandboxServer({"tenants": [make_tenant()]}) as server:
-        api = CXone(server.url)
+        api = CXone(server.url, server.api_url)
         assert api.session.get(server.url + "/auth/jwks").status_code == 200      # the pool keeps this connection
     with pytest.raises(requests.ConnectionError):
         api.session.get(server.url + "/auth/jwks", timeout=5)

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from cxone_sandbox import SandboxError
 from sandbox_helpers import RECORDING_PATH
 
 
@@ -127,19 +128,40 @@ def test_bad_parameters_are_400(cxone, token, params):
     assert body["httpStatus"] == "BAD_REQUEST" and body["description"]
 
 
-def test_path_variants(control, cxone, token):
-    base = cxone.base + "/api-na1"
+def test_only_the_served_path_answers(control, cxone, token):
+    base = cxone.api + "/api-na1"
     headers = {"Authorization": "Bearer " + token}
-    without_v1 = RECORDING_PATH.replace("/v1", "")
-    assert cxone.session.post(base + without_v1 + "start-recording-on-demand", params={"userId": "a1"}, headers=headers).status_code == 200
-    # Without the /api-<area> prefix the tenant comes from the token.
-    assert cxone.operation("stop", "a1", token, area=None).status_code == 200
-    assert cxone.session.post(base + RECORDING_PATH + "pause-recording", params={"userId": "a1"}, headers=headers).status_code == 404
-    assert cxone.session.post(cxone.base + "/api-xx1" + RECORDING_PATH + "do-not-record", params={"userId": "a1"},
-                              headers=headers).status_code == 404
+    wrong = {
+        "without /v1 (the help page's form)": base + RECORDING_PATH.replace("/v1", "") + "start-recording-on-demand",
+        "without the API prefix": cxone.api + RECORDING_PATH + "start-recording-on-demand",
+        "on the issuer origin": cxone.base + "/api-na1" + RECORDING_PATH + "start-recording-on-demand",
+        "an unknown operation": base + RECORDING_PATH + "pause-recording",
+        "an unknown area": cxone.api + "/api-xx1" + RECORDING_PATH + "do-not-record",
+        "a trailing slash": base + RECORDING_PATH + "do-not-record/",
+    }
+    for what, url in wrong.items():
+        answer = cxone.session.post(url, params={"userId": "a1"}, headers=headers)
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        assert (answer.status_code, answer.json()) == (404, {"message": "No API at POST /" + path}), what
     wrong_method = cxone.session.get(base + RECORDING_PATH + "start-recording-on-demand", params={"userId": "a1"}, headers=headers)
     assert wrong_method.status_code == 405
-    assert control.stats()["operation_requests"] == {"start": 1, "stop": 1, "do_not_record": 0}
+    assert cxone.operation("start", "a1", token).status_code == 200
+    assert control.stats()["operation_requests"] == {"start": 1, "stop": 0, "do_not_record": 0}
+    assert _contact(control, "a1")["segments"][0]["started_by"] == "on_demand"
+
+
+def test_a_tenant_can_serve_the_help_pages_unversioned_path(control, cxone, token):
+    unversioned = RECORDING_PATH.replace("/v1", "").rstrip("/")
+    assert control.settings(recording_api_path=unversioned)["recording_api_path"] == unversioned
+    headers = {"Authorization": "Bearer " + token}
+    answer = cxone.session.post(cxone.api + "/api-na1" + unversioned + "/stop-recording-on-demand", params={"userId": "a1"},
+                                headers=headers)
+    assert answer.status_code == 200
+    assert cxone.operation("stop", "a1", token).status_code == 404      # the versioned path is no longer served
+    for bad in ("interactions", "/trailing/", "/a?b"):
+        with pytest.raises(SandboxError) as refused:
+            control.settings(recording_api_path=bad)
+        assert refused.value.status == 400 and "recording_api_path" in refused.value.body["error"]
 
 
 def test_policy_records_new_calls_and_never_restarts_after_a_stop(control, cxone, token):

@@ -32,7 +32,7 @@ def test_odd_user_ids_round_trip(control, cxone):
 def test_hand_encoded_queries_decode_like_cxone(control, cxone):
     control.add_tenant(make_tenant(agents=ODD_IDS[:2], calls=ODD_IDS[:2]))
     token = cxone.login()
-    url = cxone.base + "/api-na1" + RECORDING_PATH + "start-recording-on-demand?"
+    url = cxone.api + "/api-na1" + RECORDING_PATH + "start-recording-on-demand?"
     headers = {"Authorization": "Bearer " + token}
     for query in ("userId=a%26b%3Dc+d", "userId=a%26b%3Dc%20d&mediaType=voiceAndScreen", "userId=Jos%C3%A9-%C3%BC"):
         assert cxone.session.post(url + query, headers=headers).status_code == 200, query
@@ -54,7 +54,7 @@ def test_log_holds_no_secret_and_no_token(control, cxone, token):
     assert operation["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()[:12]
     assert operation["status"] == 200 and operation["fault"] is None and operation["method"] == "POST"
     assert [e["grant_type"] for e in log if e["path"] == "/auth/token"] == ["password", "password", "refresh_token"]
-    assert set(operation) == {"seq", "time", "finished", "method", "path", "query", "status", "fault", "user_id", "operation", "token_sha256", "grant_type"}
+    assert set(operation) == {"seq", "time", "finished", "origin", "method", "path", "query", "status", "fault", "user_id", "operation", "token_sha256", "grant_type"}
 
 
 def test_since_returns_only_new_entries_and_control_calls_are_not_logged(control, cxone, token):

@@ -21,7 +21,7 @@ def test_each_tenant_has_its_own_api_prefix(server, control, cxone):
     _two_tenants(control)
     endpoints = [cxone.session.get(server.url + "/.well-known/cxone-configuration", params={"tenantId": t}).json()["api_endpoint"]
                  for t in ("tenant-a", "tenant-b")]
-    assert endpoints == [server.url + "/api-na1", server.url + "/api-eu1"]
+    assert endpoints == [server.api_url + "/api-na1", server.api_url + "/api-eu1"]
 
 
 def test_token_of_tenant_a_is_refused_on_tenant_b(control, cxone):
@@ -32,11 +32,11 @@ def test_token_of_tenant_a_is_refused_on_tenant_b(control, cxone):
     assert refused.status_code == 401
     assert refused.json() == {"error": "invalid_token", "error_description": "Access token not valid for this tenant"}
     assert cxone.operation("start", "shared", token_b, area="eu1").status_code == 200
-    # Without the prefix the token picks the tenant: tenant A's "shared" agent, not B's.
-    assert cxone.operation("start", "shared", token_a, area=None, mediaType="voiceAndScreen").status_code == 200
+    # The same user id in tenant A's area is tenant A's agent, not B's.
+    assert cxone.operation("start", "shared", token_a, mediaType="voiceAndScreen").status_code == 200
     assert control.agent_state("shared", tenant_id="tenant-a")["recording"] == "voiceAndScreen"
     assert control.agent_state("shared", tenant_id="tenant-b")["recording"] == "voice"
-    assert cxone.operation("start", "b-only", token_a, area=None).status_code == 404
+    assert cxone.operation("start", "b-only", token_a).status_code == 404
 
 
 def test_revoking_one_tenant_leaves_the_other(control, cxone):
