@@ -147,6 +147,7 @@ class FaultBook:
         self.rules = []
 
     def pick(self, category, operation=None, user_id=None):
+        """The rule that fires for this request, or None; drawing consumes counts and random draws."""
         for rule in self.rules:
             if rule.matches(category, operation, user_id) and rule.draw():
                 return rule

@@ -284,6 +284,7 @@ class ContactCentre:
             raise ModelError(404, "unknown tenant %s" % tenant_id) from None
 
     def tenant_by_area(self, area):
+        """The tenant served under ``/api-<area>`` of the API origin, or None."""
         for tenant in self.tenants.values():
             if tenant.area == area:
                 return tenant
@@ -356,6 +357,7 @@ class ContactCentre:
 
     @staticmethod
     def update_settings(tenant, settings):
+        """Change some of a tenant's SETTINGS_FIELDS; all are checked before any changes."""
         checks = {
             "token_lifetime": lambda v: _number(v, "token_lifetime", 0),
             "refresh_token_lifetime": lambda v: _number(v, "refresh_token_lifetime", 0),

@@ -68,6 +68,7 @@ def _single(params, name):
 
 
 def _invalid_token(description):
+    """A 401 as an OAuth resource server gives it: the reason in the body and in WWW-Authenticate."""
     header = 'Bearer error="invalid_token", error_description="%s"' % description
     return oauth_error(401, "invalid_token", description, {"WWW-Authenticate": header})
 
@@ -118,6 +119,7 @@ class Sandbox:
                 self.log.add(entry)
 
     def _route_issuer(self, request, entry):
+        """Discovery, JWKS and the token endpoint; anything else is a 404 (the API lives on the API origin)."""
         path, method = request.path, request.method
         if path == "/.well-known/openid-configuration":
             return self._only(method, "GET") or self._serve("discovery", entry, self._openid_configuration, count=("openid",))
@@ -145,6 +147,7 @@ class Sandbox:
 
     @staticmethod
     def _only(method, allowed):
+        """None when the method is allowed on a known path, else the 405 to answer."""
         if method == allowed:
             return None
         return api_reply(405, "Method %s not allowed here" % method, headers={"Allow": allowed})
@@ -214,6 +217,7 @@ class Sandbox:
 
     # -- token endpoint ------------------------------------------------------------------------
     def _token_request(self, request, entry):
+        """Count and log the grant type, then serve the token endpoint through latency and faults."""
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         form = None
         if content_type == FORM:
@@ -248,6 +252,7 @@ class Sandbox:
         return (client_id, client_secret) if colon else None
 
     def _token(self, request, form, grant_type):
+        """The token endpoint itself: client authentication, then the password or refresh grant."""
         if form is None:
             return oauth_error(400, "invalid_request", "The body must be form-encoded (%s, UTF-8)" % FORM)
         try:
@@ -285,6 +290,7 @@ class Sandbox:
 
     # -- the three recording operations ----------------------------------------------------------
     def _operation_request(self, request, entry, tenant, operation):
+        """Log who and what, then serve the operation through the rate limit, latency and faults."""
         entry["operation"] = operation
         user_ids = request.query.get("userId") or [None]
         entry["user_id"] = user_ids[0]
@@ -357,6 +363,7 @@ class Sandbox:
             contact.locked_until = max(contact.locked_until, time.monotonic() + tenant.processing_ms / 1000.0)
 
     def _apply_later(self, generation, tenant, contact, operation, media):
+        """Apply an operation accepted with 202, unless the sandbox was reset or the call ended meanwhile."""
         with self.lock:
             if generation != self.generation:
                 return

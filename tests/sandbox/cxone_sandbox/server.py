@@ -31,10 +31,12 @@ _QUIET_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError)
 
 
 class _BodyError(Exception):
-    pass
+    """A request body that cannot be read (malformed chunks, too large): answered 413."""
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
+    """One connection: reads each request, hands it to the control API or the sandbox core, writes the Reply."""
+
     protocol_version = "HTTP/1.1"
     server_version = "CXoneSandbox/1.0"
     sys_version = ""
@@ -147,6 +149,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                 self._connections.discard(request)
 
     def close_connections(self):
+        """End the open keep-alive connections, so that no thread answers from a stopped sandbox."""
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
@@ -242,6 +245,7 @@ class SandboxServer:
         return self
 
     def stop(self):
+        """Stop both origins, end their connections and the timer thread; safe to call twice."""
         if not self._servers:
             return
         for httpd in self._servers:

@@ -19,6 +19,8 @@ import traceback
 
 
 class Scheduler:
+    """Runs ``callback(*args)`` after a delay, in order of due time, on one daemon thread."""
+
     def __init__(self):
         self._heap = []
         self._order = itertools.count()    # ties in due time run in the order they were scheduled

@@ -78,6 +78,7 @@ def generate_certificate(cert_dir):
 
 
 def server_context(cert_path, key_path):
+    """A server-side TLS context (TLS 1.2 or later) serving that certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert_path, key_path)

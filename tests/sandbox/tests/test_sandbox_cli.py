@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -149,3 +150,18 @@ def test_demo_config_and_a_1000_request_batch_is_cheap(tmp_path):
         assert cpu < 1.0, "the sandbox used %.2f s of CPU for 1,000 requests" % cpu
     finally:
         sandbox.terminate()
+
+
+def test_cli_api_port_chooses_the_api_origin(tmp_path):
+    with socket.socket() as probe:        # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sandbox = RunningSandbox(tmp_path, "--api-port", str(port))
+    try:
+        api_url = "http://127.0.0.1:%d" % port
+        assert requests.get(sandbox.url + "/_sandbox/health", timeout=10).json()["api_url"] == api_url
+        discovery = requests.get(sandbox.url + "/.well-known/cxone-configuration", params={"tenantId": DEMO_TENANT}, timeout=10)
+        assert discovery.json()["api_endpoint"] == api_url + "/api-na1"
+    finally:
+        code, out, _err = sandbox.terminate()
+    assert code == 0 and "CXone sandbox API origin on %s\n" % api_url in out
