@@ -54,7 +54,8 @@ def test_log_holds_no_secret_and_no_token(control, cxone, token):
     assert operation["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()[:12]
     assert operation["status"] == 200 and operation["fault"] is None and operation["method"] == "POST"
     assert [e["grant_type"] for e in log if e["path"] == "/auth/token"] == ["password", "password", "refresh_token"]
-    assert set(operation) == {"seq", "time", "finished", "origin", "method", "path", "query", "status", "fault", "user_id", "operation", "token_sha256", "grant_type"}
+    assert set(operation) == {"seq", "time", "finished", "origin", "method", "path", "query", "status", "fault", "user_id",
+                              "operation", "token_sha256", "grant_type"}
 
 
 def test_since_returns_only_new_entries_and_control_calls_are_not_logged(control, cxone, token):
