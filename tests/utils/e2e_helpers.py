@@ -106,10 +106,11 @@ def quiet_ansible_environment(scratch):
 class PlaybookRun:
     """What ansible-playbook did: exit code, output, and each task's result as registered."""
 
-    def __init__(self, returncode, stdout, stderr, results_file):
-        self.rc = returncode
-        self.stdout = stdout or ""
-        self.stderr = stderr or ""
+    def __init__(self, completed, results_file):
+        self.rc = completed.returncode
+        # None when the output went to the terminal (``Ansible.run(stream=True)``).
+        self.stdout = completed.stdout or ""
+        self.stderr = completed.stderr or ""
         self.records = []
         if os.path.exists(results_file):
             with open(results_file, encoding="utf-8") as stream:
@@ -228,7 +229,7 @@ class Ansible:
         completed = subprocess.run(command, cwd=self.workdir, env=self.environment(results_file, env),
                                    capture_output=not stream, stdin=subprocess.DEVNULL, text=True,
                                    timeout=PLAYBOOK_TIMEOUT, check=False)
-        return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, results_file)
+        return PlaybookRun(completed, results_file)
 
 
 def run_runner_job(private_dir, plays, envvars, extravars=None, inventory=None, verbosity=4, timeout=300):
