@@ -33,7 +33,7 @@ define run_pytest
 	env $(2) "$(VENV_BIN)/python" -m pytest $(1)
 endef
 
-.PHONY: help venv link install-collection build demo unit e2e e2e-oldest sanity lint changelog-lint test clean distclean
+.PHONY: help venv link install-collection build demo bench unit e2e e2e-oldest sanity lint changelog-lint ee-context test clean distclean
 
 help: ## Show this help
 	@echo "Targets of cxone.recording (run from the repository root):"
@@ -65,6 +65,10 @@ install-collection: build ## Build the tarball and install it into .build/collec
 demo: venv install-collection ## Start the CXone sandbox and run the modules against it
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
 	  "$(VENV_BIN)/python" tests/demo/run_demo.py
+
+bench: venv install-collection ## The batch benchmark against the sandbox; the table goes to bench/results/latest.md
+	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
+	  "$(VENV_BIN)/python" bench/run_bench.py $(BENCH_ARGS)
 
 unit: venv link ## pytest tests/unit and tests/sandbox/tests (collection imported through the dev link)
 	$(call run_pytest,$(UNIT_PATHS),PYTHONPATH="$(DEV_COLLECTIONS):$(ROOT)/tests/sandbox" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)")
@@ -256,7 +260,20 @@ changelog-lint: venv ## antsibull-changelog lint (fragments and changelog.yaml)
 	"$(VENV_BIN)/antsibull-changelog" lint
 	"$(VENV_BIN)/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml
 
-test: venv link install-collection unit e2e e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
+# The example execution environment for AWX and what ansible-builder reads from the installed collection.
+EE_EXAMPLE := extensions/awx/execution-environment.yml
+EE_CONTEXT := $(BUILD)/ee-context
+ANSIBLE_BUILDER ?= $(VENV_BIN)/ansible-builder
+
+ee-context: venv install-collection ## ansible-builder create on the example execution environment into .build/ee-context
+	@rm -rf "$(EE_CONTEXT)"
+	"$(ANSIBLE_BUILDER)" create --file "$(EE_EXAMPLE)" --context "$(EE_CONTEXT)" --output-filename Containerfile
+	@test -s "$(EE_CONTEXT)/Containerfile"
+	@# The collection-level metadata (meta/execution-environment.yml) must name its requirement files.
+	"$(ANSIBLE_BUILDER)" introspect --sanitize "$(COLLECTIONS)" | tee "$(EE_CONTEXT)/introspect.txt"
+	@grep -q "^- 'requests" "$(EE_CONTEXT)/introspect.txt" || { echo "ERROR: ansible-builder does not see the collection's requirement on requests"; exit 1; }
+
+test: venv link install-collection ee-context unit e2e e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
 	@echo "== make test: all steps passed"
 
 clean: ## Remove build and test output (keeps .venv)

@@ -61,9 +61,8 @@ def planned_entries(user_ids):
 def failed_entries(user_ids, error):
     """Every agent failed for one reason found before their requests (e.g. login refused)."""
     now = utc_now()
+    # No request was sent for any agent: what the login or discovery tried is in ``msg``.
     return [result_entry(user_id, "failed", getattr(error, "status", None), msg=error.msg,
-                         attempts=getattr(error, "attempts", 0),
-                         unanswered_attempts=getattr(error, "unanswered_attempts", 0),
                          requested_at=now, answered_at=now) for user_id in user_ids]
 
 

@@ -4,19 +4,22 @@
 
 """``make demo``: run the collection's demo playbook against a local CXone sandbox and report.
 
-1. Starts the CXone sandbox (``tests/sandbox``) on 127.0.0.1 with a free port and the demo
-   tenant of ``tests/sandbox/demo.json``.
+1. Starts the CXone sandbox (``tests/sandbox``) in this process, on 127.0.0.1 with free ports,
+   with the demo tenant of ``tests/sandbox/demo.json``.
 2. Writes a temporary inventory: one host, ``demo_tenant``, in group ``cxone``, connected
    through ``cxone.recording.cxone_api`` with the demo credentials (the secrets go in a
-   separate vars file passed with ``-e @file``).
+   separate vars file passed with ``-e @file``). Only the issuer is given: the tenant's API
+   origin is found by discovery, as against CXone.
 3. Runs ``ansible-playbook cxone.recording.demo`` (the collection installed from its tarball;
    ``--playbook playbooks/demo.yml`` runs the checkout's copy) with the demo agents as extra
    variables.
 4. Prints, for each agent of the demo tenant, what the playbook got and the recording state
    the sandbox ended with, and how many times the play logged in (once).
 
-The sandbox is always stopped, also on Ctrl-C. The exit code is non-zero when the sandbox
-does not start, the playbook fails, or the result does not match the story.
+Inventory, secrets file and the run itself go through the end-to-end tests' helpers
+(``tests/utils/e2e_helpers.py``), so the demo runs Ansible exactly as the tests do. The sandbox
+is always stopped, also on Ctrl-C. The exit code is non-zero when the sandbox does not start,
+the playbook fails, or the result does not match the story.
 
 Run it through ``make demo``, which sets PATH, ANSIBLE_COLLECTIONS_PATH and PYTHONPATH.
 """
@@ -32,20 +35,18 @@ import sys
 import tempfile
 import time
 
-import yaml
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SANDBOX_DIR = os.path.join(ROOT, "tests", "sandbox")
+sys.path.insert(0, os.path.join(ROOT, "tests", "utils"))
+
+# pylint: disable=wrong-import-position,import-error
+from e2e_helpers import SANDBOX_DIR, Ansible  # noqa: E402
+from cxone_sandbox import SandboxError, SandboxServer  # noqa: E402  (importable once e2e_helpers is)
+
 DEMO_CONFIG = os.path.join(SANDBOX_DIR, "demo.json")
-CALLBACK_DIR = os.path.join(ROOT, "tests", "utils", "callback_plugins")
 # What the report calls each recording module's step.
 RECORDING_MODULES = {"cxone.recording.cxone_recording_start": "start", "cxone.recording.cxone_recording_stop": "stop",
                      "cxone.recording.cxone_do_not_record": "do-not-record"}
-
-sys.path.insert(0, SANDBOX_DIR)
-
-from cxone_sandbox import SandboxClient, SandboxError  # noqa: E402  pylint: disable=wrong-import-position
 
 # The story, by the agents' names in demo.json. Dave Delayed's tenant answers asynchronously
 # (HTTP 202, "accepted"); the others synchronously (HTTP 200, "completed").
@@ -54,9 +55,6 @@ STOP_AGENT = "Alice Agent"
 REFUSING_AGENT = "Carol Caller"
 
 HOST = "demo_tenant"
-SANDBOX_START_TIMEOUT = 20.0
-PLAYBOOK_TIMEOUT = 300.0
-STOP_TIMEOUT = 10.0
 
 
 class DemoError(Exception):
@@ -76,14 +74,14 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def load_demo_tenant(path=DEMO_CONFIG):
-    """The demo tenant's configuration (the first tenant of demo.json)."""
+def load_demo_config(path=DEMO_CONFIG):
+    """The sandbox configuration of the demo, and its (first) tenant."""
     with open(path, encoding="utf-8") as stream:
         config = json.load(stream)
     tenants = config.get("tenants") or []
     if not tenants:
         raise DemoError("%s defines no tenant" % path)
-    return tenants[0]
+    return config, tenants[0]
 
 
 def credentials(tenant):
@@ -103,132 +101,36 @@ def agent_id(tenant, name):
     raise DemoError("the demo tenant in %s has no agent named %r" % (DEMO_CONFIG, name))
 
 
-class Sandbox:
-    """The sandbox as a child process in its own session (Ctrl-C reaches only this script)."""
-
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.url_file = os.path.join(workdir, "sandbox.url")
-        self.log_file = os.path.join(workdir, "sandbox.out")
-        self.process = None
-        self.url = None
-
-    def start(self, timeout=SANDBOX_START_TIMEOUT):
-        """Start the sandbox and wait until it listens; returns its base URL."""
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SANDBOX_DIR, os.environ.get("PYTHONPATH")])))
-        command = [sys.executable, "-m", "cxone_sandbox", "--config", DEMO_CONFIG, "--host", "127.0.0.1", "--port", "0",
-                   "--url-file", self.url_file]
-        with open(self.log_file, "wb") as output:
-            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output,  # pylint: disable=consider-using-with
-                                            stderr=subprocess.STDOUT, env=env, cwd=self.workdir, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(self.url_file):
-            if self.process.poll() is not None:
-                raise DemoError("the CXone sandbox exited with code %s before listening:\n%s" % (self.process.returncode, self.output()))
-            if time.monotonic() > deadline:
-                raise DemoError("the CXone sandbox did not write its URL to %s within %.0f s:\n%s" % (self.url_file, timeout, self.output()))
-            time.sleep(0.05)
-        with open(self.url_file, encoding="utf-8") as stream:
-            self.url = stream.read().strip()
-        return self.url
-
-    def output(self):
-        """What the sandbox printed (for error messages)."""
-        try:
-            with open(self.log_file, encoding="utf-8", errors="replace") as stream:
-                return stream.read().strip() or "(no output)"
-        except OSError:
-            return "(no output)"
-
-    def stop(self):
-        """Stop the sandbox (SIGTERM, then SIGKILL if it does not exit); safe to call twice."""
-        if self.process is not None:
-            end_process(self.process, signal.SIGTERM)
-
-
-def end_process(process, first_signal):
-    """Send ``first_signal`` to a child that still runs, then SIGKILL if it does not exit in time."""
-    if process.poll() is not None:
-        return
-    process.send_signal(first_signal)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def write_file(path, text, mode=0o600):
-    """Write a file readable only by its owner (it may hold secrets); returns its path."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    return path
-
-
-def prepare_ansible(workdir, sandbox_url, tenant):
-    """Inventory, secrets file and ansible.cfg for the run; returns their paths and the environment."""
+def run_playbook(ansible, playbook, tenant, agents, verbose=0):
+    """Run the demo playbook for the demo tenant's host, its output on this terminal; returns the PlaybookRun."""
     client_id, client_secret, key_id, key_secret = credentials(tenant)
-    inventory = {"all": {"children": {"cxone": {"hosts": {HOST: {
-        "ansible_connection": "cxone.recording.cxone_api",
-        "cxone_issuer": sandbox_url,
-        "cxone_client_id": client_id,
-        "cxone_access_key_id": key_id,
-    }}}}}}
-    inventory_file = write_file(os.path.join(workdir, "inventory.yml"), yaml.safe_dump(inventory, sort_keys=False))
     # As from a vault: the secrets never appear in the inventory, the playbook or the command line.
-    secrets_file = write_file(os.path.join(workdir, "secrets.yml"),
-                              yaml.safe_dump({"cxone_client_secret": client_secret, "cxone_access_key_secret": key_secret}))
-    # An ansible.cfg of its own, so that a user's configuration cannot change the demo; the
-    # persistent connection's socket and Ansible's temporary files stay in the work folder.
-    config = ("[defaults]\nretry_files_enabled = False\ncallbacks_enabled = task_results\ncallback_plugins = %s\nlocal_tmp = %s\n"
-              "[persistent_connection]\ncontrol_path_dir = %s\nconnect_timeout = 60\n"
-              % (CALLBACK_DIR, os.path.join(workdir, "tmp"), os.path.join(workdir, "pc")))
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("CXONE_")}
-    no_proxy = ",".join(filter(None, [environment.get("NO_PROXY"), "127.0.0.1,localhost"]))
-    environment.update({
-        "ANSIBLE_CONFIG": write_file(os.path.join(workdir, "ansible.cfg"), config),
-        "TASK_RESULTS_FILE": os.path.join(workdir, "results.jsonl"),
-        "NO_PROXY": no_proxy,
-        "no_proxy": no_proxy,
-    })
-    return {"inventory": inventory_file, "secrets": secrets_file, "environment": environment,
-            "results": environment["TASK_RESULTS_FILE"]}
-
-
-def run_playbook(playbook, setup, agents, verbose=0):
-    """Run ansible-playbook with its output on this terminal; returns its exit code."""
+    ansible.secrets(cxone_client_secret=client_secret, cxone_access_key_secret=key_secret)
+    inventory = ansible.inventory({HOST: {"issuer": ansible.sandbox_url, "client_id": client_id, "access_key_id": key_id}})
+    # An ansible.cfg of its own, so that a user's configuration cannot change the demo.
+    config = os.path.join(ansible.workdir, "ansible.cfg")
+    with open(config, "w", encoding="utf-8") as stream:
+        stream.write("[persistent_connection]\nconnect_timeout = 60\n")
     extra_vars = json.dumps({"demo_screen_agents": list(agents["screen"]), "demo_stop_agent": agents["stop"],
                              "demo_refusing_agent": agents["refusing"]})
-    command = ["ansible-playbook", "-i", setup["inventory"], playbook, "-e", "@" + setup["secrets"], "-e", extra_vars]
-    if verbose:
-        command.append("-" + "v" * verbose)
+    if os.path.exists(playbook):
+        playbook = os.path.abspath(playbook)      # the run happens in the work folder
     print("+ ansible-playbook -i inventory.yml %s -e @secrets.yml -e '%s'" % (playbook, extra_vars), flush=True)
-    process = subprocess.Popen(command, env=setup["environment"], cwd=ROOT, stdin=subprocess.DEVNULL)  # pylint: disable=consider-using-with
-    try:
-        return process.wait(PLAYBOOK_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise DemoError("ansible-playbook did not finish within %.0f s" % PLAYBOOK_TIMEOUT) from None
-    finally:
-        # Interrupted or timed out: ansible-playbook stops on SIGINT as on Ctrl-C (it may have had one already).
-        end_process(process, signal.SIGINT)
+    return ansible.run(playbook, inventory, extra_args=["-e", extra_vars], env={"ANSIBLE_CONFIG": config},
+                       verbosity=verbose, stream=True)
 
 
-def read_results(path):
+def read_results(records):
     """What the playbook got: {user_id: [(step, outcome, http_status)]} in task order."""
     got = {}
-    if not os.path.exists(path):
-        return got
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            record = json.loads(line)
-            operation = RECORDING_MODULES.get(record["action"])
-            if operation is None:
-                continue
-            module_args = record["result"].get("invocation", {}).get("module_args", {})
-            step = " ".join(filter(None, [operation, module_args.get("media_type")]))
-            for entry in record["result"].get("results", []):
-                got.setdefault(entry["user_id"], []).append((step, entry["outcome"], entry["http_status"]))
+    for record in records:
+        operation = RECORDING_MODULES.get(record["action"])
+        if operation is None:
+            continue
+        module_args = record["result"].get("invocation", {}).get("module_args", {})
+        step = " ".join(filter(None, [operation, module_args.get("media_type")]))
+        for entry in record["result"].get("results", []):
+            got.setdefault(entry["user_id"], []).append((step, entry["outcome"], entry["http_status"]))
     return got
 
 
@@ -307,33 +209,35 @@ def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     started = time.monotonic()
-    tenant = load_demo_tenant()
-    agents = {"screen": [agent_id(tenant, name) for name in SCREEN_AGENTS], "stop": agent_id(tenant, STOP_AGENT),
-              "refusing": agent_id(tenant, REFUSING_AGENT)}
-    with tempfile.TemporaryDirectory(prefix="cxone-demo-") as workdir:
-        sandbox = Sandbox(workdir)
-        try:
-            url = sandbox.start()
-            print("CXone sandbox listening on %s (tenant %s, config %s)" % (url, tenant["tenant_id"], os.path.relpath(DEMO_CONFIG, ROOT)))
+    try:
+        config, tenant = load_demo_config()
+        agents = {"screen": [agent_id(tenant, name) for name in SCREEN_AGENTS], "stop": agent_id(tenant, STOP_AGENT),
+                  "refusing": agent_id(tenant, REFUSING_AGENT)}
+        with tempfile.TemporaryDirectory(prefix="cxone-demo-") as workdir, SandboxServer(config) as server:
+            print("CXone sandbox listening on %s, API origin %s (tenant %s, config %s)"
+                  % (server.url, server.api_url, tenant["tenant_id"], os.path.relpath(DEMO_CONFIG, ROOT)))
             print("Collections from ANSIBLE_COLLECTIONS_PATH=%s" % os.environ.get("ANSIBLE_COLLECTIONS_PATH", "(not set)"), flush=True)
-            setup = prepare_ansible(workdir, url, tenant)
-            rc = run_playbook(args.playbook, setup, agents, args.verbose)
-            problems = report(SandboxClient(url), tenant, agents, read_results(setup["results"]))
-        except DemoError as error:
-            say_error("demo: ERROR: %s" % error)
-            return 1
-        except SandboxError as error:
-            say_error("demo: ERROR: the sandbox's control API answered %s" % error)
-            return 1
-        except (KeyboardInterrupt, Terminated):
-            say_error("\ndemo: interrupted; stopping the sandbox")
-            return 130
-        finally:
-            sandbox.stop()
+            run = run_playbook(Ansible(workdir, server.url, server.api_url), args.playbook, tenant, agents, args.verbose)
+            problems = report(server.client(), tenant, agents, read_results(run.records))
+    except DemoError as error:
+        say_error("demo: ERROR: %s" % error)
+        return 1
+    except SandboxError as error:
+        say_error("demo: ERROR: the sandbox's control API answered %s" % error)
+        return 1
+    except OSError as error:
+        say_error("demo: ERROR: %s" % error)
+        return 1
+    except subprocess.TimeoutExpired as error:
+        say_error("demo: ERROR: ansible-playbook did not finish within %.0f s" % error.timeout)
+        return 1
+    except (KeyboardInterrupt, Terminated):
+        say_error("\ndemo: interrupted; the sandbox is stopped")
+        return 130
     elapsed = time.monotonic() - started
-    if rc != 0:
-        say_error("\ndemo: FAILED: ansible-playbook exited with code %d (after %.1f s)" % (rc, elapsed))
-        return rc
+    if run.rc != 0:
+        say_error("\ndemo: FAILED: ansible-playbook exited with code %d (after %.1f s)" % (run.rc, elapsed))
+        return run.rc
     if problems:
         say_error("\ndemo: FAILED: the result does not match the story:\n  - %s" % "\n  - ".join(problems))
         return 1

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """A sandbox that stands in for a NICE CXone tenant's Record on Demand API in tests.
 
 ``SandboxServer`` serves the CXone-like API (OAuth, discovery, the three recording
@@ -5,7 +9,9 @@ operations) and a test-only control API under ``/_sandbox/``; ``SandboxClient`` 
 the control API. See tests/sandbox/README.md.
 """
 
+from __future__ import annotations
+
 from .client import SandboxClient, SandboxError
 from .server import SandboxServer
 
-__all__ = ['SandboxClient', 'SandboxError', 'SandboxServer']
+__all__ = ["SandboxClient", "SandboxError", "SandboxServer"]

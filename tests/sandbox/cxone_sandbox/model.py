@@ -1,22 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """The contact-centre model: tenants, agents, contacts (calls) and their recording state.
 
-It follows /work/shared/design/api.md: start and stop on demand override the recording
+It follows what NICE publishes about Record on Demand: start and stop on demand override the recording
 policy, a stop on demand is only undone by a new start on demand, and do-not-record
 is sticky for the whole contact (transfers, consults and conferences included) but
 never outlives it. Nothing here locks or sleeps: ``sandbox.py`` holds the one lock.
 """
 
+from __future__ import annotations
+
 import datetime
 import re
 from dataclasses import dataclass, field
 
-MEDIA_TYPES = ('voice', 'voiceAndScreen')
-RECORDING_POLICIES = ('off',) + MEDIA_TYPES
-RECORD_ON_DEMAND = 'record_on_demand'
+MEDIA_TYPES = ("voice", "voiceAndScreen")
+RECORDING_POLICIES = ("off",) + MEDIA_TYPES
+RECORD_ON_DEMAND = "record_on_demand"
+# Where the recording operations live under a tenant's API base: NICE's OpenAPI document and
+# SDK use the versioned path; the help page writes it without "/v1".
+RECORDING_API_PATH = "/interaction-recording-management-service/v1/interactions"
+# What the token endpoint issues as access tokens: random strings, or JWTs naming the tenant.
+ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 
 # Real CXone contact ids are numeric strings of about 11-12 digits.
 _FIRST_CONTACT_ID = 700000000001
-_AREA_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+_AREA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class ModelError(Exception):
@@ -34,43 +45,66 @@ class RecordingRefused(Exception):
 
 def utc_now_iso():
     """Timestamps in segments: ISO 8601 UTC with milliseconds, e.g. 2025-01-31T12:00:00.123Z."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _fields(obj, what, required=(), optional=()):
     """Check a config object's keys; keys starting with ``_`` are comments and ignored."""
     if not isinstance(obj, dict):
-        raise ModelError(400, '%s must be a JSON object' % what)
-    unknown = sorted(k for k in obj if k not in required and k not in optional and not k.startswith('_'))
+        raise ModelError(400, "%s must be a JSON object" % what)
+    unknown = sorted(k for k in obj if k not in required and k not in optional and not k.startswith("_"))
     if unknown:
-        raise ModelError(400, '%s: unknown field(s) %s' % (what, ', '.join(unknown)))
-    missing = [k for k in required if obj.get(k) in (None, '')]
+        raise ModelError(400, "%s: unknown field(s) %s" % (what, ", ".join(unknown)))
+    missing = [k for k in required if obj.get(k) in (None, "")]
     if missing:
-        raise ModelError(400, '%s: missing field(s) %s' % (what, ', '.join(missing)))
+        raise ModelError(400, "%s: missing field(s) %s" % (what, ", ".join(missing)))
     return obj
 
 
 def _string(value, what):
     if not isinstance(value, str) or not value:
-        raise ModelError(400, '%s must be a non-empty string' % what)
+        raise ModelError(400, "%s must be a non-empty string" % what)
     return value
 
 
 def _number(value, what, minimum=0):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-        raise ModelError(400, '%s must be a number >= %s' % (what, minimum))
+        raise ModelError(400, "%s must be a number >= %s" % (what, minimum))
     return value
 
 
 def _flag(value, what):
     if not isinstance(value, bool):
-        raise ModelError(400, '%s must be true or false' % what)
+        raise ModelError(400, "%s must be true or false" % what)
     return value
 
 
 def _policy(value):
     if value not in RECORDING_POLICIES:
-        raise ModelError(400, 'recording_policy must be one of %s' % ', '.join(RECORDING_POLICIES))
+        raise ModelError(400, "recording_policy must be one of %s" % ", ".join(RECORDING_POLICIES))
+    return value
+
+
+def _token_format(value):
+    if value not in ACCESS_TOKEN_FORMATS:
+        raise ModelError(400, "access_token_format must be one of %s" % ", ".join(ACCESS_TOKEN_FORMATS))
+    return value
+
+
+def _api_path(value):
+    """A URL path for the recording operations: starts with /, no trailing /, no query."""
+    if not isinstance(value, str) or not value.startswith("/") or value.endswith("/") or any(c in value for c in "?# "):
+        raise ModelError(400, "recording_api_path must be a URL path starting with / and not ending with / (e.g. %s)"
+                         % RECORDING_API_PATH)
+    return value
+
+
+def _rate_limit(value):
+    """Requests per second over the API origin; None (or 0) switches the limit off."""
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ModelError(400, "rate_limit must be a number of requests per second > 0, or null to switch it off")
     return value
 
 
@@ -82,7 +116,7 @@ class AccessKey:
     secret: str
     user_id: str
     permissions: list
-    name: str = 'CXone API User'
+    name: str = "CXone API User"
 
     @property
     def may_record_on_demand(self):
@@ -100,12 +134,14 @@ class Segment:
     ended_by: str = None          # 'on_demand_stop' | 'media_change' | 'do_not_record' | 'call_end' | None
 
     def to_dict(self):
-        return {'media': self.media, 'started_at': self.started_at, 'ended_at': self.ended_at,
-                'started_by': self.started_by, 'ended_by': self.ended_by}
+        return {"media": self.media, "started_at": self.started_at, "ended_at": self.ended_at,
+                "started_by": self.started_by, "ended_by": self.ended_by}
 
 
 @dataclass
 class Agent:
+    """A CXone user who takes calls; the operations name it by ``user_id``."""
+
     user_id: str
     name: str
     asynchronous: bool = False
@@ -119,7 +155,7 @@ class Contact:
     contact_id: str
     tenant_id: str
     participants: list
-    recording: str = 'off'
+    recording: str = "off"
     do_not_record: bool = False
     stopped_on_demand: bool = False
     ended: bool = False
@@ -138,11 +174,11 @@ class Contact:
         self.recording = media
 
     def _end(self, ended_by):
-        if self.recording != 'off':
+        if self.recording != "off":
             segment = self.segments[-1]
             segment.ended_at = utc_now_iso()
             segment.ended_by = ended_by
-            self.recording = 'off'
+            self.recording = "off"
 
     def start_on_demand(self, media):
         """Start (or switch) recording; overrides the policy and undoes a stop on demand."""
@@ -151,60 +187,67 @@ class Contact:
         self.stopped_on_demand = False
         if self.recording == media:
             return
-        self._end('media_change')
-        self._begin(media, 'on_demand')
+        self._end("media_change")
+        self._begin(media, "on_demand")
 
     def stop_on_demand(self):
         """Stop recording; repeating is harmless. Only a start on demand resumes it."""
-        self._end('on_demand_stop')
+        self._end("on_demand_stop")
         self.stopped_on_demand = True
 
     def refuse_recording(self):
         """Do not record: stop now, keep what was recorded, and refuse any later start."""
-        self._end('do_not_record')
+        self._end("do_not_record")
         self.do_not_record = True
 
     def apply_policy(self, policy):
         """What the tenant's recording policy does when an agent joins (or the call begins)."""
-        if policy != 'off' and self.recording == 'off' and not (self.do_not_record or self.stopped_on_demand or self.ended):
-            self._begin(policy, 'policy')
+        if policy != "off" and self.recording == "off" and not (self.do_not_record or self.stopped_on_demand or self.ended):
+            self._begin(policy, "policy")
 
     def end(self):
-        self._end('call_end')
+        self._end("call_end")
         self.ended = True
 
     def to_dict(self):
-        return {'contact_id': self.contact_id, 'participants': list(self.participants), 'recording': self.recording,
-                'do_not_record': self.do_not_record, 'stopped_on_demand': self.stopped_on_demand, 'ended': self.ended,
-                'segments': [s.to_dict() for s in self.segments]}
+        return {"contact_id": self.contact_id, "participants": list(self.participants), "recording": self.recording,
+                "do_not_record": self.do_not_record, "stopped_on_demand": self.stopped_on_demand, "ended": self.ended,
+                "segments": [s.to_dict() for s in self.segments]}
 
 
 @dataclass
 class Tenant:
+    """One CXone tenant: its area (which API origin path serves it), credentials, settings and agents."""
+
     tenant_id: str
     area: str
-    cluster: str = 'B32'
+    cluster: str = "B32"
     clients: dict = field(default_factory=dict)        # client_id -> client_secret
     access_keys: dict = field(default_factory=dict)    # key id -> AccessKey
     token_lifetime: float = 3600
     refresh_token_lifetime: float = 86400
-    recording_policy: str = 'off'
+    recording_policy: str = "off"
     async_delay_ms: float = 200
     processing_ms: float = 0
+    recording_api_path: str = RECORDING_API_PATH
+    access_token_format: str = "opaque"
+    rate_limit: float = None                          # requests per second over the API origin, None: no limit
     agents: dict = field(default_factory=dict)         # user_id -> Agent, in insertion order
     contacts: dict = field(default_factory=dict)       # contact_id -> Contact, in creation order
 
     def to_dict(self):
-        return {'tenant_id': self.tenant_id, 'area': self.area, 'recording_policy': self.recording_policy,
-                'token_lifetime': self.token_lifetime, 'async_delay_ms': self.async_delay_ms, 'processing_ms': self.processing_ms,
-                'agents': [{'user_id': a.user_id, 'name': a.name, 'asynchronous': a.asynchronous, 'contact_id': a.contact_id}
+        return {"tenant_id": self.tenant_id, "area": self.area, "recording_policy": self.recording_policy,
+                "token_lifetime": self.token_lifetime, "async_delay_ms": self.async_delay_ms, "processing_ms": self.processing_ms,
+                "recording_api_path": self.recording_api_path, "access_token_format": self.access_token_format,
+                "rate_limit": self.rate_limit,
+                "agents": [{"user_id": a.user_id, "name": a.name, "asynchronous": a.asynchronous, "contact_id": a.contact_id}
                            for a in self.agents.values()],
-                'contacts': [c.to_dict() for c in self.contacts.values()]}
+                "contacts": [c.to_dict() for c in self.contacts.values()]}
 
 
-_TENANT_FIELDS = ('cluster', 'clients', 'access_keys', 'token_lifetime', 'refresh_token_lifetime', 'recording_policy',
-                  'async_delay_ms', 'processing_ms', 'agents', 'calls')
-SETTINGS_FIELDS = ('token_lifetime', 'refresh_token_lifetime', 'recording_policy', 'async_delay_ms', 'processing_ms')
+SETTINGS_FIELDS = ("token_lifetime", "refresh_token_lifetime", "recording_policy", "async_delay_ms", "processing_ms",
+                   "recording_api_path", "access_token_format", "rate_limit")
+_TENANT_FIELDS = ("cluster", "clients", "access_keys", "agents", "calls") + SETTINGS_FIELDS
 
 
 class ContactCentre:
@@ -220,10 +263,10 @@ class ContactCentre:
         centre = cls()
         if config is None:
             return centre
-        _fields(config, 'configuration', optional=('tenants',))
-        tenants = config.get('tenants', [])
+        _fields(config, "configuration", optional=("tenants",))
+        tenants = config.get("tenants", [])
         if not isinstance(tenants, list):
-            raise ModelError(400, 'tenants must be a list')
+            raise ModelError(400, "tenants must be a list")
         for tenant in tenants:
             centre.add_tenant(tenant)
         return centre
@@ -233,14 +276,15 @@ class ContactCentre:
         """The named tenant, or the only one when ``tenant_id`` is not given."""
         if tenant_id is None:
             if len(self.tenants) != 1:
-                raise ModelError(400, 'tenant_id is required when there is not exactly one tenant (there are %d)' % len(self.tenants))
+                raise ModelError(400, "tenant_id is required when there is not exactly one tenant (there are %d)" % len(self.tenants))
             return next(iter(self.tenants.values()))
         try:
             return self.tenants[tenant_id]
         except KeyError:
-            raise ModelError(404, 'unknown tenant %s' % tenant_id) from None
+            raise ModelError(404, "unknown tenant %s" % tenant_id) from None
 
     def tenant_by_area(self, area):
+        """The tenant served under ``/api-<area>`` of the API origin, or None."""
         for tenant in self.tenants.values():
             if tenant.area == area:
                 return tenant
@@ -250,7 +294,7 @@ class ContactCentre:
         try:
             return self._contacts[contact_id]
         except KeyError:
-            raise ModelError(404, 'unknown contact %s' % contact_id) from None
+            raise ModelError(404, "unknown contact %s" % contact_id) from None
 
     def active_contact(self, tenant, user_id):
         """The contact the agent is on, or None (unknown agent or no call)."""
@@ -263,41 +307,41 @@ class ContactCentre:
         try:
             return tenant.agents[user_id]
         except KeyError:
-            raise ModelError(404, 'unknown agent %s in tenant %s' % (user_id, tenant.tenant_id)) from None
+            raise ModelError(404, "unknown agent %s in tenant %s" % (user_id, tenant.tenant_id)) from None
 
     def find_agent(self, user_id, tenant_id=None):
         tenants = [self.tenant(tenant_id)] if tenant_id is not None else list(self.tenants.values())
         for tenant in tenants:
             if user_id in tenant.agents:
                 return tenant, tenant.agents[user_id]
-        raise ModelError(404, 'unknown agent %s' % user_id)
+        raise ModelError(404, "unknown agent %s" % user_id)
 
     # -- building the model ----------------------------------------------------------------
     def add_tenant(self, cfg):
-        _fields(cfg, 'tenant', required=('tenant_id', 'area'), optional=_TENANT_FIELDS)
-        tenant_id = _string(cfg['tenant_id'], 'tenant_id')
-        area = _string(cfg['area'], 'area')
+        _fields(cfg, "tenant", required=("tenant_id", "area"), optional=_TENANT_FIELDS)
+        tenant_id = _string(cfg["tenant_id"], "tenant_id")
+        area = _string(cfg["area"], "area")
         if not _AREA_RE.match(area):
             raise ModelError(400, 'area must be letters, digits, "-", "_" or "."')
         if tenant_id in self.tenants:
-            raise ModelError(409, 'tenant %s already exists' % tenant_id)
+            raise ModelError(409, "tenant %s already exists" % tenant_id)
         if self.tenant_by_area(area) is not None:
-            raise ModelError(409, 'area %s is already used by another tenant' % area)
-        clients = cfg.get('clients', {})
+            raise ModelError(409, "area %s is already used by another tenant" % area)
+        clients = cfg.get("clients", {})
         if not isinstance(clients, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in clients.items()):
-            raise ModelError(400, 'clients must map client ids to client secrets (strings)')
-        tenant = Tenant(tenant_id, area, cluster=_string(cfg.get('cluster', 'B32'), 'cluster'), clients=dict(clients))
+            raise ModelError(400, "clients must map client ids to client secrets (strings)")
+        tenant = Tenant(tenant_id, area, cluster=_string(cfg.get("cluster", "B32"), "cluster"), clients=dict(clients))
         self.update_settings(tenant, {k: cfg[k] for k in SETTINGS_FIELDS if k in cfg})
-        for key in self._list(cfg, 'access_keys'):
+        for key in self._list(cfg, "access_keys"):
             self.set_access_key(tenant, key)
         # The tenant becomes visible only once its agents and calls are valid too.
-        for agent in self._list(cfg, 'agents'):
+        for agent in self._list(cfg, "agents"):
             self.add_agent(tenant, agent)
         staged_contacts = dict(self._contacts)
         try:
-            for call in self._list(cfg, 'calls'):
-                _fields(call, 'call', required=('user_id',), optional=('contact_id',))
-                self.start_call(tenant, call['user_id'], call.get('contact_id'))
+            for call in self._list(cfg, "calls"):
+                _fields(call, "call", required=("user_id",), optional=("contact_id",))
+                self.start_call(tenant, call["user_id"], call.get("contact_id"))
         except ModelError:
             self._contacts = staged_contacts
             raise
@@ -308,17 +352,21 @@ class ContactCentre:
     def _list(cfg, name):
         value = cfg.get(name, [])
         if not isinstance(value, list):
-            raise ModelError(400, '%s must be a list' % name)
+            raise ModelError(400, "%s must be a list" % name)
         return value
 
     @staticmethod
     def update_settings(tenant, settings):
+        """Change some of a tenant's SETTINGS_FIELDS; all are checked before any changes."""
         checks = {
-            'token_lifetime': lambda v: _number(v, 'token_lifetime', 0),
-            'refresh_token_lifetime': lambda v: _number(v, 'refresh_token_lifetime', 0),
-            'recording_policy': _policy,
-            'async_delay_ms': lambda v: _number(v, 'async_delay_ms', 0),
-            'processing_ms': lambda v: _number(v, 'processing_ms', 0),
+            "token_lifetime": lambda v: _number(v, "token_lifetime", 0),
+            "refresh_token_lifetime": lambda v: _number(v, "refresh_token_lifetime", 0),
+            "recording_policy": _policy,
+            "async_delay_ms": lambda v: _number(v, "async_delay_ms", 0),
+            "processing_ms": lambda v: _number(v, "processing_ms", 0),
+            "recording_api_path": _api_path,
+            "access_token_format": _token_format,
+            "rate_limit": _rate_limit,
         }
         checked = {name: checks[name](value) for name, value in settings.items()}   # validate all before changing any
         for name, value in checked.items():
@@ -326,22 +374,22 @@ class ContactCentre:
 
     @staticmethod
     def set_access_key(tenant, cfg):
-        _fields(cfg, 'access key', required=('id', 'secret', 'user_id'), optional=('permissions', 'name'))
-        permissions = cfg.get('permissions', [RECORD_ON_DEMAND])
+        _fields(cfg, "access key", required=("id", "secret", "user_id"), optional=("permissions", "name"))
+        permissions = cfg.get("permissions", [RECORD_ON_DEMAND])
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
-            raise ModelError(400, 'permissions must be a list of strings')
-        key = AccessKey(_string(cfg['id'], 'id'), _string(cfg['secret'], 'secret'), _string(cfg['user_id'], 'user_id'),
-                        list(permissions), _string(cfg.get('name', 'CXone API User'), 'name'))
+            raise ModelError(400, "permissions must be a list of strings")
+        key = AccessKey(_string(cfg["id"], "id"), _string(cfg["secret"], "secret"), _string(cfg["user_id"], "user_id"),
+                        list(permissions), _string(cfg.get("name", "CXone API User"), "name"))
         tenant.access_keys[key.key_id] = key
         return key
 
     @staticmethod
     def add_agent(tenant, cfg):
-        _fields(cfg, 'agent', required=('user_id',), optional=('name', 'asynchronous'))
-        user_id = _string(cfg['user_id'], 'user_id')
+        _fields(cfg, "agent", required=("user_id",), optional=("name", "asynchronous"))
+        user_id = _string(cfg["user_id"], "user_id")
         if user_id in tenant.agents:
-            raise ModelError(409, 'agent %s already exists in tenant %s' % (user_id, tenant.tenant_id))
-        agent = Agent(user_id, _string(cfg.get('name', user_id), 'name'), _flag(cfg.get('asynchronous', False), 'asynchronous'))
+            raise ModelError(409, "agent %s already exists in tenant %s" % (user_id, tenant.tenant_id))
+        agent = Agent(user_id, _string(cfg.get("name", user_id), "name"), _flag(cfg.get("asynchronous", False), "asynchronous"))
         tenant.agents[user_id] = agent
         return agent
 
@@ -356,16 +404,16 @@ class ContactCentre:
     def _free_agent(self, tenant, user_id):
         agent = self._agent(tenant, user_id)
         if agent.contact_id is not None:
-            raise ModelError(409, 'agent %s is already on contact %s' % (user_id, agent.contact_id))
+            raise ModelError(409, "agent %s is already on contact %s" % (user_id, agent.contact_id))
         return agent
 
     def start_call(self, tenant, user_id, contact_id=None):
         """A new call: a new contact, recorded according to the tenant's policy."""
-        agent = self._free_agent(tenant, _string(user_id, 'user_id'))
+        agent = self._free_agent(tenant, _string(user_id, "user_id"))
         if contact_id is None:
             contact_id = self._new_contact_id()
-        elif _string(contact_id, 'contact_id') in self._contacts:
-            raise ModelError(409, 'contact %s already exists' % contact_id)
+        elif _string(contact_id, "contact_id") in self._contacts:
+            raise ModelError(409, "contact %s already exists" % contact_id)
         contact = Contact(contact_id, tenant.tenant_id, [agent.user_id])
         contact.apply_policy(tenant.recording_policy)
         agent.contact_id = contact_id
@@ -376,13 +424,13 @@ class ContactCentre:
     def _live_contact(self, contact_id):
         contact = self.contact(contact_id)
         if contact.ended:
-            raise ModelError(409, 'contact %s has ended' % contact_id)
+            raise ModelError(409, "contact %s has ended" % contact_id)
         return contact, self.tenants.get(contact.tenant_id)
 
     def join(self, contact_id, user_id):
         """Consult or conference: another agent joins the contact, its flags unchanged."""
         contact, tenant = self._live_contact(contact_id)
-        agent = self._free_agent(tenant, _string(user_id, 'user_id'))
+        agent = self._free_agent(tenant, _string(user_id, "user_id"))
         contact.participants.append(agent.user_id)
         agent.contact_id = contact_id
         contact.apply_policy(tenant.recording_policy)
@@ -393,8 +441,8 @@ class ContactCentre:
         contact, tenant = self._live_contact(contact_id)
         from_user_id = contact.participants[0] if from_user_id is None else from_user_id
         if from_user_id not in contact.participants:
-            raise ModelError(409, 'agent %s is not on contact %s' % (from_user_id, contact_id))
-        agent = self._free_agent(tenant, _string(to_user_id, 'to_user_id'))
+            raise ModelError(409, "agent %s is not on contact %s" % (from_user_id, contact_id))
+        agent = self._free_agent(tenant, _string(to_user_id, "to_user_id"))
         contact.participants[contact.participants.index(from_user_id)] = agent.user_id
         tenant.agents[from_user_id].contact_id = None
         agent.contact_id = contact_id
@@ -405,7 +453,7 @@ class ContactCentre:
         """An agent hangs up (e.g. the end of a consult); the last one leaving ends the call."""
         contact, tenant = self._live_contact(contact_id)
         if user_id not in contact.participants:
-            raise ModelError(409, 'agent %s is not on contact %s' % (user_id, contact_id))
+            raise ModelError(409, "agent %s is not on contact %s" % (user_id, contact_id))
         if len(contact.participants) == 1:
             return self.end_call(contact_id)
         contact.participants.remove(user_id)
@@ -422,17 +470,17 @@ class ContactCentre:
 
     # -- views ------------------------------------------------------------------------------
     def snapshot(self):
-        return {'tenants': [t.to_dict() for t in self.tenants.values()]}
+        return {"tenants": [t.to_dict() for t in self.tenants.values()]}
 
     def agent_snapshot(self, user_id, tenant_id=None):
         tenant, agent = self.find_agent(user_id, tenant_id)
-        view = {'tenant_id': tenant.tenant_id, 'user_id': agent.user_id, 'name': agent.name,
-                'asynchronous': agent.asynchronous, 'contact_id': agent.contact_id}
+        view = {"tenant_id": tenant.tenant_id, "user_id": agent.user_id, "name": agent.name,
+                "asynchronous": agent.asynchronous, "contact_id": agent.contact_id}
         if agent.contact_id is None:
             view.update(contact=None, recording=None, do_not_record=None, stopped_on_demand=None, segments=[])
             return view
         contact = self._contacts[agent.contact_id].to_dict()
-        view['contact'] = contact
+        view["contact"] = contact
         # The contact's recording state inline too, for the common assertions.
-        view.update((name, contact[name]) for name in ('recording', 'do_not_record', 'stopped_on_demand', 'segments'))
+        view.update((name, contact[name]) for name in ("recording", "do_not_record", "stopped_on_demand", "segments"))
         return view

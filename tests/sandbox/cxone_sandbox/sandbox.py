@@ -1,10 +1,20 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """The sandbox's core: the state behind one lock, and the public (CXone-like) API.
 
-Every public request goes through the same steps: added latency (outside the lock),
-fault rules, then the endpoint itself under the lock, then a ``slow`` rule's delay
-(outside the lock again). The HTTP plumbing lives in ``server.py``, the test-only
-control API in ``control.py``.
+CXone has two kinds of origin: the issuer (OpenID and API discovery, the token endpoint) and
+a tenant's API host (``api-<area>...``), which discovery names as ``api_endpoint``. The
+sandbox serves both, on two sockets: the issuer origin answers no API path and the API origin
+nothing but the API, so a client that skips discovery or builds a wrong path fails here as it
+would against CXone. Every public request goes through the same steps: the tenant's rate
+limit (API origin), added latency (outside the lock), fault rules, then the endpoint itself
+under the lock, then a ``slow`` rule's delay (outside the lock again). The HTTP plumbing
+lives in ``server.py``, the test-only control API in ``control.py``.
 """
+
+from __future__ import annotations
 
 import base64
 import binascii
@@ -18,24 +28,28 @@ from urllib.parse import parse_qs
 from . import activity
 from .faults import FaultBook, Latency
 from .model import MEDIA_TYPES, ContactCentre, RecordingRefused
-from .replies import DROP, api_reply, json_reply, oauth_error
+from .ratelimit import RateLimits
+from .replies import DROP, api_reply, gateway_reply, json_reply, oauth_error
 from .timers import Scheduler
 from .tokens import TokenProblem, TokenStore, token_fingerprint
 
-RECORDING_PATH_RE = re.compile(
-    r'^(?:/api-(?P<area>[^/]+))?/interaction-recording-management-service(?:/v1)?/interactions/'
-    r'(?P<operation>start-recording-on-demand|stop-recording-on-demand|do-not-record)$')
-OPERATION_NAMES = {'start-recording-on-demand': 'start', 'stop-recording-on-demand': 'stop', 'do-not-record': 'do_not_record'}
-SUCCESS_DESCRIPTIONS = {'start': 'Recording started', 'stop': 'Recording stopped', 'do_not_record': 'Do not record applied'}
-DO_NOT_RECORD_CONFLICT = 'Recording is not allowed: the customer refused recording for this contact (do not record)'
-LOCKED = 'Interaction is locked while a previous request is processed'
-FORM = 'application/x-www-form-urlencoded'
+# The API origin serves each tenant under /api-<area> (CXone: a host per area); what follows
+# must be the tenant's recording_api_path and an operation.
+API_PATH_RE = re.compile(r"^/api-(?P<area>[^/]+)(?P<rest>/.*)?$")
+ISSUER_ORIGIN = "issuer"
+API_ORIGIN = "api"
+OPERATION_NAMES = {"start-recording-on-demand": "start", "stop-recording-on-demand": "stop", "do-not-record": "do_not_record"}
+SUCCESS_DESCRIPTIONS = {"start": "Recording started", "stop": "Recording stopped", "do_not_record": "Do not record applied"}
+DO_NOT_RECORD_CONFLICT = "Recording is not allowed: the customer refused recording for this contact (do not record)"
+LOCKED = "Interaction is locked while a previous request is processed"
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass
 class Request:
     """A parsed HTTP request, as the handler hands it over."""
 
+    origin: str        # ISSUER_ORIGIN or API_ORIGIN: which of the sandbox's sockets it came in on
     method: str
     path: str          # as sent, without the query string
     query: dict        # parse_qs of the query string: name -> list of values
@@ -49,13 +63,14 @@ def _single(params, name):
     if not values:
         return None
     if len(values) > 1:
-        raise ValueError('%s must be given once' % name)
+        raise ValueError("%s must be given once" % name)
     return values[0]
 
 
 def _invalid_token(description):
+    """A 401 as an OAuth resource server gives it: the reason in the body and in WWW-Authenticate."""
     header = 'Bearer error="invalid_token", error_description="%s"' % description
-    return oauth_error(401, 'invalid_token', description, {'WWW-Authenticate': header})
+    return oauth_error(401, "invalid_token", description, {"WWW-Authenticate": header})
 
 
 class Sandbox:
@@ -63,7 +78,8 @@ class Sandbox:
 
     def __init__(self, config=None):
         self.lock = threading.Lock()
-        self.base_url = 'http://127.0.0.1'      # set by the server once it knows its port
+        self.base_url = "http://127.0.0.1"      # the issuer origin; set by the server once it knows its port
+        self.api_url = "http://127.0.0.1"       # the API origin, likewise
         self.scheduler = Scheduler()
         self.generation = 0
         self.load(config)
@@ -75,6 +91,7 @@ class Sandbox:
         self.tokens = TokenStore()
         self.faults = FaultBook()
         self.latency = Latency()
+        self.rate_limits = RateLimits()
         self.log = activity.RequestLog()
         self.stats = activity.Stats()
         # Asynchronous operations accepted before a reset must not land in the new model.
@@ -87,46 +104,65 @@ class Sandbox:
     # -- public API entry point ---------------------------------------------------------------
     def handle(self, request):
         """Answer one public request: a Reply, or DROP to close the connection silently."""
-        entry = activity.new_entry(request.method, request.path, request.query)
+        entry = activity.new_entry(request.origin, request.method, request.path, request.query)
         reply = None
         try:
-            reply = self._route(request, entry)
+            route = self._route_api if request.origin == API_ORIGIN else self._route_issuer
+            reply = route(request, entry)
             return reply
         finally:
             with self.lock:
-                entry['status'] = None if reply is None or reply is DROP else reply.status
-                entry['finished'] = time.time()
-                if entry['grant_type'] is not None and entry['status'] != 200:
-                    self.stats.token_requests['failed'] += 1
+                entry["status"] = None if reply is None or reply is DROP else reply.status
+                entry["finished"] = time.time()
+                if entry["grant_type"] is not None and entry["status"] != 200:
+                    self.stats.token_requests["failed"] += 1
                 self.log.add(entry)
 
-    def _route(self, request, entry):
+    def _route_issuer(self, request, entry):
+        """Discovery, JWKS and the token endpoint; anything else is a 404 (the API lives on the API origin)."""
         path, method = request.path, request.method
-        if path == '/.well-known/openid-configuration':
-            return self._only(method, 'GET') or self._serve('discovery', entry, self._openid_configuration, count=('openid',))
-        if path == '/.well-known/cxone-configuration':
-            return self._only(method, 'GET') or self._serve('discovery', entry, lambda: self._cxone_configuration(request), count=('cxone',))
-        if path == '/auth/jwks':
-            return self._only(method, 'GET') or json_reply(200, {'keys': []})
-        if path == '/auth/token':
-            return self._only(method, 'POST') or self._token_request(request, entry)
-        match = RECORDING_PATH_RE.match(path)
-        if match:
-            return self._only(method, 'POST') or self._operation_request(request, entry, match)
-        return api_reply(404, 'No such endpoint: %s %s' % (method, path))
+        if path == "/.well-known/openid-configuration":
+            return self._only(method, "GET") or self._serve("discovery", entry, self._openid_configuration, count=("openid",))
+        if path == "/.well-known/cxone-configuration":
+            return self._only(method, "GET") or self._serve("discovery", entry, lambda: self._cxone_configuration(request), count=("cxone",))
+        if path == "/auth/jwks":
+            return self._only(method, "GET") or json_reply(200, {"keys": []})
+        if path == "/auth/token":
+            return self._only(method, "POST") or self._token_request(request, entry)
+        return gateway_reply(404, "No API at %s %s" % (method, path))
+
+    def _route_api(self, request, entry):
+        """``/api-<area>`` + the tenant's recording_api_path + ``/<operation>``; anything else is a 404."""
+        match = API_PATH_RE.match(request.path)
+        with self.lock:
+            tenant = self.centre.tenant_by_area(match.group("area")) if match else None
+            served = tenant.recording_api_path if tenant is not None else None
+        operation = None
+        rest = (match.group("rest") or "") if match else ""
+        if tenant is not None and rest.startswith(served + "/"):
+            operation = OPERATION_NAMES.get(rest[len(served) + 1:])
+        if operation is None:
+            return gateway_reply(404, "No API at %s %s" % (request.method, request.path))
+        return self._only(request.method, "POST") or self._operation_request(request, entry, tenant, operation)
 
     @staticmethod
     def _only(method, allowed):
+        """None when the method is allowed on a known path, else the 405 to answer."""
         if method == allowed:
             return None
-        return api_reply(405, 'Method %s not allowed here' % method, headers={'Allow': allowed})
+        return api_reply(405, "Method %s not allowed here" % method, headers={"Allow": allowed})
 
-    def _serve(self, category, entry, action, operation=None, user_id=None, count=None):
-        """Latency, then faults, then ``action()`` (which takes the lock itself), then a slow rule's delay."""
+    def _serve(self, category, entry, action, operation=None, user_id=None, count=None, limited_tenant=None):
+        """Rate limit, latency, faults, then ``action()`` (which takes the lock itself), then a slow rule's delay."""
         with self.lock:
             if count is not None:
-                counters = {'discovery': self.stats.discovery_requests, 'operations': self.stats.operation_requests}[category]
+                counters = {"discovery": self.stats.discovery_requests, "operations": self.stats.operation_requests}[category]
                 counters[count[0]] += 1
+            retry_after = self.rate_limits.take(limited_tenant) if limited_tenant is not None else None
+            if retry_after is not None:
+                self.stats.rate_limited += 1
+                # A gateway refuses before the service sees the request: nothing else applies.
+                return gateway_reply(429, "Too Many Requests", {"Retry-After": str(retry_after)})
             delay = self.latency.seconds(category)
         if delay:
             time.sleep(delay)
@@ -134,15 +170,15 @@ class Sandbox:
             rule = self.faults.pick(category, operation, user_id)
             if rule is not None:
                 self.stats.faults_fired += 1
-                entry['fault'] = rule.kind
-        if rule is not None and rule.kind == 'status':
+                entry["fault"] = rule.kind
+        if rule is not None and rule.kind == "status":
             return rule.reply()
-        if rule is not None and rule.kind == 'drop' and not rule.after_effect:
+        if rule is not None and rule.kind == "drop" and not rule.after_effect:
             return DROP
         reply = action()
-        if rule is not None and rule.kind == 'drop':
+        if rule is not None and rule.kind == "drop":
             return DROP
-        if rule is not None and rule.kind == 'slow':
+        if rule is not None and rule.kind == "slow":
             time.sleep(rule.delay_ms / 1000.0)
         return reply
 
@@ -150,180 +186,176 @@ class Sandbox:
     def _openid_configuration(self):
         base = self.base_url
         return json_reply(200, {
-            'issuer': base,
-            'authorization_endpoint': base + '/auth/authorize',
-            'token_endpoint': base + '/auth/token',
-            'jwks_uri': base + '/auth/jwks',
-            'grant_types_supported': ['password', 'refresh_token'],
-            'token_endpoint_auth_methods_supported': ['client_secret_basic'],
-            'response_types_supported': ['code', 'id_token', 'token id_token'],
-            'subject_types_supported': ['public'],
-            'id_token_signing_alg_values_supported': ['RS256'],
-            'scopes_supported': ['openid', 'profile', 'email', 'offline_access'],
+            "issuer": base,
+            "authorization_endpoint": base + "/auth/authorize",
+            "token_endpoint": base + "/auth/token",
+            "jwks_uri": base + "/auth/jwks",
+            "grant_types_supported": ["password", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "response_types_supported": ["code", "id_token", "token id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
         })
 
     def _cxone_configuration(self, request):
         try:
-            tenant_id = _single(request.query, 'tenantId')
+            tenant_id = _single(request.query, "tenantId")
         except ValueError as error:
-            return oauth_error(400, 'invalid_request', str(error))
+            return oauth_error(400, "invalid_request", str(error))
         if not tenant_id:
-            return oauth_error(400, 'invalid_request', 'tenantId is required')
+            return oauth_error(400, "invalid_request", "tenantId is required")
         with self.lock:
             tenant = self.centre.tenants.get(tenant_id)
             if tenant is None:
-                return oauth_error(404, 'not_found', 'Unknown tenant')
+                return oauth_error(404, "not_found", "Unknown tenant")
             area, cluster = tenant.area, tenant.cluster
         base = self.base_url
-        return json_reply(200, {'private': False, 'area': area, 'cluster': cluster, 'domain': 'niceincontact.com',
-                                'api_endpoint': '%s/api-%s' % (base, area), 'auth_endpoint': base, 'ui_endpoint': base + '/ui',
-                                'tenantId': tenant_id})
+        return json_reply(200, {"private": False, "area": area, "cluster": cluster, "domain": "niceincontact.com",
+                                "api_endpoint": "%s/api-%s" % (self.api_url, area), "auth_endpoint": base, "ui_endpoint": base + "/ui",
+                                "tenantId": tenant_id})
 
     # -- token endpoint ------------------------------------------------------------------------
     def _token_request(self, request, entry):
-        content_type = request.headers.get('Content-Type', '').split(';')[0].strip().lower()
+        """Count and log the grant type, then serve the token endpoint through latency and faults."""
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         form = None
         if content_type == FORM:
             try:
-                form = parse_qs(request.body.decode('utf-8'), keep_blank_values=True, errors='strict')
+                form = parse_qs(request.body.decode("utf-8"), keep_blank_values=True, errors="strict")
             except UnicodeDecodeError:
                 form = None
         grant_type = None
         if form is not None:
             try:
-                grant_type = _single(form, 'grant_type')
+                grant_type = _single(form, "grant_type")
             except ValueError:
                 grant_type = None
         # The log names the grant type only when it is one of ours: the field is free text otherwise.
-        entry['grant_type'] = grant_type if grant_type in ('password', 'refresh_token') else 'other'
+        entry["grant_type"] = grant_type if grant_type in ("password", "refresh_token") else "other"
         with self.lock:
-            if grant_type in ('password', 'refresh_token'):
+            if grant_type in ("password", "refresh_token"):
                 self.stats.token_requests[grant_type] += 1
-        return self._serve('token', entry, lambda: self._token(request, form, grant_type))
+        return self._serve("token", entry, lambda: self._token(request, form, grant_type))
 
     @staticmethod
     def _client_credentials(headers):
         """(client_id, client_secret) from an HTTP Basic header, or None."""
-        scheme, _space, value = headers.get('Authorization', '').strip().partition(' ')
-        if scheme.lower() != 'basic' or not value:
+        scheme, _space, value = headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() != "basic" or not value:
             return None
         try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode('utf-8')
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        client_id, colon, client_secret = decoded.partition(':')
+        client_id, colon, client_secret = decoded.partition(":")
         return (client_id, client_secret) if colon else None
 
     def _token(self, request, form, grant_type):
+        """The token endpoint itself: client authentication, then the password or refresh grant."""
         if form is None:
-            return oauth_error(400, 'invalid_request', 'The body must be form-encoded (%s, UTF-8)' % FORM)
+            return oauth_error(400, "invalid_request", "The body must be form-encoded (%s, UTF-8)" % FORM)
         try:
-            fields = {name: _single(form, name) for name in ('grant_type', 'username', 'password', 'refresh_token')}
+            fields = {name: _single(form, name) for name in ("grant_type", "username", "password", "refresh_token")}
         except ValueError as error:
-            return oauth_error(400, 'invalid_request', str(error))
+            return oauth_error(400, "invalid_request", str(error))
         credentials = self._client_credentials(request.headers)
         with self.lock:
             tenant = None
             if credentials is not None:
                 tenant = next((t for t in self.centre.tenants.values() if credentials[0] in t.clients), None)
-            if tenant is None or not hmac.compare_digest(tenant.clients[credentials[0]].encode('utf-8'), credentials[1].encode('utf-8')):
-                return oauth_error(401, 'invalid_client', 'Client authentication failed', {'WWW-Authenticate': 'Basic realm="cxone"'})
+            if tenant is None or not hmac.compare_digest(tenant.clients[credentials[0]].encode("utf-8"), credentials[1].encode("utf-8")):
+                return oauth_error(401, "invalid_client", "Client authentication failed", {"WWW-Authenticate": 'Basic realm="cxone"'})
             client_id = credentials[0]
             if not grant_type:
-                return oauth_error(400, 'invalid_request', 'grant_type is required')
-            if grant_type == 'password':
-                if not fields['username'] or not fields['password']:
-                    return oauth_error(400, 'invalid_request', 'username and password are required')
-                key = tenant.access_keys.get(fields['username'])
-                if key is None or not hmac.compare_digest(key.secret.encode('utf-8'), fields['password'].encode('utf-8')):
-                    return oauth_error(400, 'invalid_grant', 'Invalid access key credentials')
-            elif grant_type == 'refresh_token':
-                if not fields['refresh_token']:
-                    return oauth_error(400, 'invalid_request', 'refresh_token is required')
-                grant = self.tokens.redeem_refresh(fields['refresh_token'], client_id)
+                return oauth_error(400, "invalid_request", "grant_type is required")
+            if grant_type == "password":
+                if not fields["username"] or not fields["password"]:
+                    return oauth_error(400, "invalid_request", "username and password are required")
+                key = tenant.access_keys.get(fields["username"])
+                if key is None or not hmac.compare_digest(key.secret.encode("utf-8"), fields["password"].encode("utf-8")):
+                    return oauth_error(400, "invalid_grant", "Invalid access key credentials")
+            elif grant_type == "refresh_token":
+                if not fields["refresh_token"]:
+                    return oauth_error(400, "invalid_request", "refresh_token is required")
+                grant = self.tokens.redeem_refresh(fields["refresh_token"], client_id)
                 key = tenant.access_keys.get(grant.key_id) if grant is not None and grant.tenant_id == tenant.tenant_id else None
                 if key is None:
-                    return oauth_error(400, 'invalid_grant', 'Invalid refresh token')
+                    return oauth_error(400, "invalid_grant", "Invalid refresh token")
             else:
-                return oauth_error(400, 'unsupported_grant_type', 'Supported grant types: password, refresh_token')
+                return oauth_error(400, "unsupported_grant_type", "Supported grant types: password, refresh_token")
             body = self.tokens.issue(tenant, key, client_id, self.base_url)
-            self.stats.token_requests['issued'] += 1
-        return json_reply(200, body, {'Cache-Control': 'no-store', 'Pragma': 'no-cache'})
+            self.stats.token_requests["issued"] += 1
+        return json_reply(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     # -- the three recording operations ----------------------------------------------------------
-    def _operation_request(self, request, entry, match):
-        operation = OPERATION_NAMES[match.group('operation')]
-        entry['operation'] = operation
-        user_ids = request.query.get('userId') or [None]
-        entry['user_id'] = user_ids[0]
-        scheme, _space, token = request.headers.get('Authorization', '').strip().partition(' ')
-        token = token.strip() if scheme.lower() == 'bearer' else ''
+    def _operation_request(self, request, entry, tenant, operation):
+        """Log who and what, then serve the operation through the rate limit, latency and faults."""
+        entry["operation"] = operation
+        user_ids = request.query.get("userId") or [None]
+        entry["user_id"] = user_ids[0]
+        scheme, _space, token = request.headers.get("Authorization", "").strip().partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
         if token:
-            entry['token_sha256'] = token_fingerprint(token)
-        area = match.group('area')
-        if area is not None:
-            with self.lock:
-                known = self.centre.tenant_by_area(area) is not None
-            if not known:
-                return api_reply(404, 'No such endpoint: unknown API area %s' % area)
+            entry["token_sha256"] = token_fingerprint(token)
         with self.lock:
             self.stats.enter_operation()
         try:
-            return self._serve('operations', entry, lambda: self._operation(request, operation, area, token),
-                               operation=operation, user_id=user_ids[0], count=(operation,))
+            return self._serve("operations", entry, lambda: self._operation(request, operation, tenant, token),
+                               operation=operation, user_id=user_ids[0], count=(operation,), limited_tenant=tenant)
         finally:
             with self.lock:
                 self.stats.leave_operation()
 
-    def _operation(self, request, operation, area, token):
+    def _operation(self, request, operation, area_tenant, token):
         """The checks in CXone's order, then the operation; all under the lock."""
         with self.lock:
             if not token:
-                return _invalid_token('Access token is missing or invalid')
+                return _invalid_token("Access token is missing or invalid")
             try:
                 grant = self.tokens.check_access(token)
             except TokenProblem as problem:
                 return _invalid_token(str(problem))
             tenant = self.centre.tenants.get(grant.tenant_id)
             if tenant is None:
-                return _invalid_token('Access token is missing or invalid')
-            if area is not None and tenant.area != area:
-                return _invalid_token('Access token not valid for this tenant')
+                return _invalid_token("Access token is missing or invalid")
+            if tenant.tenant_id != area_tenant.tenant_id:
+                return _invalid_token("Access token not valid for this tenant")
             key = tenant.access_keys.get(grant.key_id)
             if key is None or not key.may_record_on_demand:
-                return api_reply(403, 'User lacks the Multi-ACD Record on Demand API permission')
+                return api_reply(403, "User lacks the Multi-ACD Record on Demand API permission")
             try:
-                user_id = _single(request.query, 'userId')
-                media = _single(request.query, 'mediaType') if operation == 'start' else None
+                user_id = _single(request.query, "userId")
+                media = _single(request.query, "mediaType") if operation == "start" else None
             except ValueError as error:
                 return api_reply(400, str(error))
             if not user_id:
-                return api_reply(400, 'userId is required')
-            if operation == 'start':
-                media = media or 'voice'
+                return api_reply(400, "userId is required")
+            if operation == "start":
+                media = media or "voice"
                 if media not in MEDIA_TYPES:
-                    return api_reply(400, 'mediaType must be one of: %s' % ', '.join(MEDIA_TYPES))
+                    return api_reply(400, "mediaType must be one of: %s" % ", ".join(MEDIA_TYPES))
             contact = self.centre.active_contact(tenant, user_id)
             if contact is None:
-                return api_reply(404, 'No active interaction found for user %s' % user_id)
+                return api_reply(404, "No active interaction found for user %s" % user_id)
             if contact.is_locked(time.monotonic()):
                 return api_reply(425, LOCKED, contact.contact_id)
-            if operation == 'start' and contact.do_not_record:
+            if operation == "start" and contact.do_not_record:
                 return api_reply(409, DO_NOT_RECORD_CONFLICT, contact.contact_id)
             if tenant.agents[user_id].asynchronous:
                 # Accepted now, applied later; the contact stays locked until then.
                 contact.pending += 1
                 self.scheduler.call_later(tenant.async_delay_ms / 1000.0, self._apply_later, self.generation, tenant, contact, operation, media)
-                return api_reply(202, 'Request accepted for processing', contact.contact_id)
+                return api_reply(202, "Request accepted for processing", contact.contact_id)
             self._apply(tenant, contact, operation, media)
             return api_reply(200, SUCCESS_DESCRIPTIONS[operation], contact.contact_id)
 
     @staticmethod
     def _apply(tenant, contact, operation, media):
         """Change the contact's recording (caller holds the lock); RecordingRefused after do-not-record."""
-        if operation == 'start':
+        if operation == "start":
             contact.start_on_demand(media)
-        elif operation == 'stop':
+        elif operation == "stop":
             contact.stop_on_demand()
         else:
             contact.refuse_recording()
@@ -331,6 +363,7 @@ class Sandbox:
             contact.locked_until = max(contact.locked_until, time.monotonic() + tenant.processing_ms / 1000.0)
 
     def _apply_later(self, generation, tenant, contact, operation, media):
+        """Apply an operation accepted with 202, unless the sandbox was reset or the call ended meanwhile."""
         with self.lock:
             if generation != self.generation:
                 return

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """HTTP plumbing: the request handler, the threaded (optionally TLS) server, and ``SandboxServer``.
 
 Clients keep connections alive (a ``requests.Session`` with up to 64 requests in flight),
@@ -5,6 +9,8 @@ so the handler speaks HTTP/1.1, always sends Content-Length and disables Nagle's
 algorithm (headers and body are two writes; with Nagle and delayed ACKs every answer
 on a reused connection would wait ~40 ms).
 """
+
+from __future__ import annotations
 
 import socket
 import ssl
@@ -18,20 +24,22 @@ from . import tls
 from .client import SandboxClient
 from .control import PREFIX, ControlApi
 from .replies import DROP, api_reply, json_reply
-from .sandbox import Request, Sandbox
+from .sandbox import API_ORIGIN, ISSUER_ORIGIN, Request, Sandbox
 
 MAX_BODY = 1024 * 1024
 _QUIET_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError)
 
 
 class _BodyError(Exception):
-    pass
+    """A request body that cannot be read (malformed chunks, too large): answered 413."""
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    server_version = 'CXoneSandbox/1.0'
-    sys_version = ''
+    """One connection: reads each request, hands it to the control API or the sandbox core, writes the Reply."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "CXoneSandbox/1.0"
+    sys_version = ""
     disable_nagle_algorithm = True
     timeout = 300     # an idle keep-alive connection gives its thread back eventually
 
@@ -41,23 +49,23 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
     def _read_body(self):
-        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks, size = [], 0
             while True:
-                length = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+                length = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if length == 0:
-                    while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass        # trailers
-                    return b''.join(chunks)
+                    return b"".join(chunks)
                 size += length
                 if size > MAX_BODY:
                     raise _BodyError()
                 chunks.append(self.rfile.read(length))
                 self.rfile.readline()
-        length = int(self.headers.get('Content-Length') or 0)
+        length = int(self.headers.get("Content-Length") or 0)
         if length < 0 or length > MAX_BODY:
             raise _BodyError()
-        return self.rfile.read(length) if length else b''
+        return self.rfile.read(length) if length else b""
 
     def _dispatch(self):
         try:
@@ -65,20 +73,21 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
                 body = self._read_body()
             except (_BodyError, ValueError):
                 self.close_connection = True
-                self._write(json_reply(413, {'error': 'request body missing, malformed or larger than %d bytes' % MAX_BODY}))
+                self._write(json_reply(413, {"error": "request body missing, malformed or larger than %d bytes" % MAX_BODY}))
                 return
             split = urlsplit(self.path)
             path = split.path
             query = parse_qs(split.query, keep_blank_values=True)
-            if path == PREFIX or path.startswith(PREFIX + '/'):
+            origin = self.server.origin
+            if origin == ISSUER_ORIGIN and (path == PREFIX or path.startswith(PREFIX + "/")):
                 reply = self.server.control.handle(self.command, path, query, body)
             else:
-                reply = self.server.sandbox.handle(Request(self.command, path, query, self.headers, body))
+                reply = self.server.sandbox.handle(Request(origin, self.command, path, query, self.headers, body))
         except _QUIET_ERRORS:
             raise
         except Exception:  # pylint: disable=broad-except  # a sandbox bug must answer, not hang the client
             traceback.print_exc()
-            reply = api_reply(500, 'CXone sandbox bug: see its stderr')
+            reply = api_reply(500, "CXone sandbox bug: see its stderr")
         if reply is DROP:
             self._drop()
         else:
@@ -95,8 +104,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 
     def _write(self, reply):
         self.send_response(reply.status)
-        self.send_header('Content-Type', reply.content_type)
-        self.send_header('Content-Length', str(len(reply.body)))
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -105,19 +114,22 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin  # the base class names it so
         stream = self.server.log_stream
         if stream is not None:
-            stream.write('%s - - [%s] %s\n' % (self.address_string(), self.log_date_time_string(), format % args))
+            stream.write("%s - - [%s] %s\n" % (self.address_string(), self.log_date_time_string(), format % args))
             stream.flush()
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
+    """One listening socket of the sandbox: the issuer origin or the API origin (``origin``)."""
+
     daemon_threads = True
     request_queue_size = 128
     allow_reuse_address = True
 
-    def __init__(self, address, sandbox, ssl_context=None, log_stream=None):
-        if ':' in address[0]:
+    def __init__(self, address, sandbox, origin, ssl_context=None, log_stream=None):
+        if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.sandbox = sandbox
+        self.origin = origin
         self.control = ControlApi(sandbox)
         self.ssl_context = ssl_context
         self.log_stream = log_stream
@@ -137,6 +149,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                 self._connections.discard(request)
 
     def close_connections(self):
+        """End the open keep-alive connections, so that no thread answers from a stopped sandbox."""
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
@@ -173,59 +186,76 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """The sandbox on a real socket, served from a background thread.
+    """The sandbox on real sockets, served from background threads.
 
-    ``SandboxServer(config)`` then ``start()``; ``url`` is the issuer and base URL;
-    ``stop()`` ends it. Also a context manager. ``tls_dir`` switches to HTTPS with a
-    fresh self-signed certificate written there (``cert_file`` is also the CA bundle).
+    ``SandboxServer(config)`` then ``start()``; ``url`` is the issuer origin (OpenID and API
+    discovery, the token endpoint, the control API) and ``api_url`` the API origin that
+    discovery names (``<api_url>/api-<area>``); ``stop()`` ends both. Also a context manager.
+    ``tls_dir`` switches both to HTTPS with a fresh self-signed certificate written there
+    (``cert_file`` is also the CA bundle). ``api_port`` picks the API origin's port (0: any free one).
     """
 
-    def __init__(self, config=None, host='127.0.0.1', port=0, tls_dir=None, log_stream=None):
+    def __init__(self, config=None, host="127.0.0.1", port=0, tls_dir=None, log_stream=None, api_port=0):
         self.config = config
         self.host = host
         self.port = port
+        self.api_port = api_port
         self.tls_dir = tls_dir
         self.log_stream = log_stream
         self.url = None
+        self.api_url = None
         self.cert_file = None
         self.key_file = None
         self.sandbox = None
-        self._httpd = None
-        self._thread = None
+        self._servers = []
+        self._threads = []
+
+    def _origin_url(self, httpd, context):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s://%s:%d" % ("https" if context else "http", host, httpd.server_address[1])
 
     def start(self):
-        """Bind, start serving in a daemon thread and return once connections are accepted."""
-        if self._httpd is not None:
+        """Bind both origins, start serving in daemon threads and return once connections are accepted."""
+        if self._servers:
             return self
         sandbox = Sandbox(self.config)
         context = None
-        if self.tls_dir is not None:
-            self.cert_file, self.key_file = tls.generate_certificate(self.tls_dir)
-            context = tls.server_context(self.cert_file, self.key_file)
+        servers = []
         try:
-            httpd = SandboxHTTPServer((self.host, self.port), sandbox, context, self.log_stream)
+            if self.tls_dir is not None:
+                self.cert_file, self.key_file = tls.generate_certificate(self.tls_dir)
+                context = tls.server_context(self.cert_file, self.key_file)
+            for origin, port in ((ISSUER_ORIGIN, self.port), (API_ORIGIN, self.api_port)):
+                servers.append(SandboxHTTPServer((self.host, port), sandbox, origin, context, self.log_stream))
         except BaseException:
+            for httpd in servers:
+                httpd.server_close()
             sandbox.close()
             raise
-        port = httpd.server_address[1]
-        host = '[%s]' % self.host if ':' in self.host else self.host
-        self.url = '%s://%s:%d' % ('https' if context else 'http', host, port)
-        sandbox.base_url = self.url
-        self.sandbox, self._httpd = sandbox, httpd
-        # The socket listens since the constructor; serve_forever only has to start accepting.
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.2}, name='cxone-sandbox', daemon=True)
-        self._thread.start()
+        self.url = self._origin_url(servers[0], context)
+        self.api_url = self._origin_url(servers[1], context)
+        sandbox.base_url, sandbox.api_url = self.url, self.api_url
+        self.sandbox, self._servers = sandbox, servers
+        # The sockets listen since the constructors; serve_forever only has to start accepting.
+        for httpd in servers:
+            thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                      name="cxone-sandbox-%s" % httpd.origin, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def stop(self):
-        if self._httpd is None:
+        """Stop both origins, end their connections and the timer thread; safe to call twice."""
+        if not self._servers:
             return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._httpd.close_connections()
-        self._thread.join(timeout=5)
+        for httpd in self._servers:
+            httpd.shutdown()
+            httpd.server_close()
+            httpd.close_connections()
+        for thread in self._threads:
+            thread.join(timeout=5)
         self.sandbox.close()
-        self._httpd = None
+        self._servers, self._threads = [], []
 
     def client(self):
         """A SandboxClient for this server (trusting its certificate when on TLS)."""

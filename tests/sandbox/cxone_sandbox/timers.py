@@ -1,9 +1,15 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """One background thread that runs callbacks when they fall due.
 
 Asynchronous agents have their operation applied some time after the 202; a batch can
 leave hundreds of them pending at once, so one thread and a heap rather than a
 ``threading.Timer`` (one thread) per request.
 """
+
+from __future__ import annotations
 
 import heapq
 import itertools
@@ -13,12 +19,14 @@ import traceback
 
 
 class Scheduler:
+    """Runs ``callback(*args)`` after a delay, in order of due time, on one daemon thread."""
+
     def __init__(self):
         self._heap = []
         self._order = itertools.count()    # ties in due time run in the order they were scheduled
         self._wake = threading.Condition()
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name='cxone-sandbox-timers', daemon=True)
+        self._thread = threading.Thread(target=self._run, name="cxone-sandbox-timers", daemon=True)
         self._thread.start()
 
     def call_later(self, seconds, callback, *args):

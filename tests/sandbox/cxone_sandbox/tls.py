@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """A self-signed certificate for 127.0.0.1 / localhost, so tests can exercise HTTPS and CA bundles.
 
 The certificate is its own CA (basicConstraints CA:TRUE, keyCertSign), so the same
@@ -6,21 +10,23 @@ with, also under Python 3.13's stricter X.509 checks. ``cryptography`` comes wit
 ansible-core; it is imported only when TLS is asked for.
 """
 
+from __future__ import annotations
+
 import datetime
 import ipaddress
 import os
 import ssl
 import tempfile
 
-CERT_NAME = 'cert.pem'
-KEY_NAME = 'key.pem'
+CERT_NAME = "cert.pem"
+KEY_NAME = "key.pem"
 
 
 def _write_atomically(path, data, mode):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.tmp-')
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, 'wb') as stream:
+        with os.fdopen(fd, "wb") as stream:
             stream.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -38,7 +44,7 @@ def generate_certificate(cert_dir):
 
     os.makedirs(cert_dir, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'CXone sandbox (localhost)')])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CXone sandbox (localhost)")])
     now = datetime.datetime.now(datetime.timezone.utc)
     public_key = key.public_key()
     cert = (
@@ -50,9 +56,9 @@ def generate_certificate(cert_dir):
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName('localhost'),
-            x509.IPAddress(ipaddress.ip_address('127.0.0.1')),
-            x509.IPAddress(ipaddress.ip_address('::1')),
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("::1")),
         ]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
@@ -72,6 +78,7 @@ def generate_certificate(cert_dir):
 
 
 def server_context(cert_path, key_path):
+    """A server-side TLS context (TLS 1.2 or later) serving that certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert_path, key_path)

@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The filter that checks a Record on Demand plan and turns it into one batch per action.
+
+The role ``cxone.recording.record_on_demand`` runs it before any request: everything a plan can
+get wrong (unknown keys, empty ids, a media type on a stop, an agent both stopped and started)
+is refused here, with the entry number and the key, so that nothing reaches CXone for a plan
+that cannot be applied as a whole.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: record_on_demand_plan
+short_description: Check a Record on Demand plan and merge it into one batch per action
+version_added: 1.0.0
+author:
+  - cxone.recording contributors (@cxone-recording)
+description:
+  - Checks a plan, a list of entries C({action, user_ids, media_type}), and merges its entries
+    into one list of agents per action, each agent once, in the order the plan first names it.
+  - Refuses the whole plan, naming every problem with its entry number and key, when an entry
+    has an unknown action or key, no user ids or an empty one, a C(media_type) on an entry
+    that is not a start, or when the plan is ambiguous.
+  - "Ambiguous: an agent in both a stop and a start entry, or in two start entries with
+    different media types. Such a plan is refused rather than guessed at."
+  - "An agent in both a do-not-record and a start entry is a conflict, not an error: the
+    customer's refusal wins, the agent is not started and is listed in RV(_value.conflicts)."
+  - The role C(cxone.recording.record_on_demand) uses it; it is documented for those who build
+    their own plays around the recording modules.
+options:
+  _input:
+    description:
+      - The plan, a list of entries, or the same list as JSON or YAML text (what an AWX survey's
+        textarea gives).
+      - Each entry has C(action) (V(start), V(stop) or V(do_not_record)), C(user_ids) (one user
+        id, a comma-separated string or a list; C(user_id) is an alias) and, for V(start) only,
+        C(media_type) (V(voice), the default, or V(voiceAndScreen)).
+    type: raw
+    required: true
+seealso:
+  - plugin: cxone.recording.record_on_demand_report
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Merge a plan into one batch per action
+  ansible.builtin.set_fact:
+    batches: "{{ plan | cxone.recording.record_on_demand_plan }}"
+  vars:
+    plan:
+      - action: do_not_record
+        user_id: 11111111-0000-4000-8000-000000000001
+      - action: start
+        user_ids: [11111111-0000-4000-8000-000000000001, 11111111-0000-4000-8000-000000000002]
+        media_type: voiceAndScreen
+# batches:
+#   do_not_record: [11111111-0000-4000-8000-000000000001]
+#   stop: []
+#   start: {voice: [], voiceAndScreen: [11111111-0000-4000-8000-000000000002]}
+#   conflicts: [11111111-0000-4000-8000-000000000001]
+#   agents: 2
+"""
+
+RETURN = r"""
+_value:
+  description: The plan as one batch per action.
+  type: dict
+  contains:
+    do_not_record:
+      description: The agents whose ongoing call is marked do-not-record.
+      type: list
+      elements: str
+    stop:
+      description: The agents whose recording stops.
+      type: list
+      elements: str
+    start:
+      description: The agents whose recording starts, per media type (V(voice), V(voiceAndScreen)).
+      type: dict
+    conflicts:
+      description: Agents of start entries that are also in a do-not-record entry; they are not started.
+      type: list
+      elements: str
+    agents:
+      description: How many distinct agents the plan names.
+      type: int
+"""
+
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+
+ACTIONS = ("do_not_record", "stop", "start")
+MEDIA_TYPES = ("voice", "voiceAndScreen")
+ENTRY_KEYS = ("action", "user_ids", "user_id", "media_type")
+# The same limit the recording modules apply, checked here so a plan fails before its first batch.
+MAX_USER_ID_LENGTH = 256
+# A refusal names this many ambiguous agents; a longer plan would bury the message.
+AGENTS_NAMED = 10
+
+
+def _entry_user_ids(entry, problems, where):
+    """The entry's stripped user ids (a string is split at commas, as for any list option)."""
+    if "user_ids" in entry and "user_id" in entry:
+        problems.append("%s: give user_ids or its alias user_id, not both" % where)
+        return []
+    key = "user_id" if "user_id" in entry else "user_ids"
+    if key not in entry or entry[key] is None:
+        problems.append("%s: user_ids is missing; give one user id or a list of them" % where)
+        return []
+    values = entry[key]
+    if isinstance(values, str):
+        values = values.split(",")
+    if not isinstance(values, (list, tuple)):
+        problems.append("%s: %s must be a user id or a list of user ids, got %s" % (where, key, type(values).__name__))
+        return []
+    if not values:
+        problems.append("%s: %s is empty; give at least one user id" % (where, key))
+        return []
+    user_ids = []
+    for number, value in enumerate(values, 1):
+        item = "%s: %s item %d" % (where, key, number)
+        if not isinstance(value, str):
+            problems.append("%s must be a string (a CXone user id), got %s" % (item, type(value).__name__))
+            continue
+        user_id = value.strip()
+        if not user_id:
+            problems.append("%s is empty" % item)
+        elif any(ord(char) < 32 or 127 <= ord(char) < 160 for char in user_id):
+            problems.append("%s (%r) contains a control character" % (item, user_id))
+        elif len(user_id) > MAX_USER_ID_LENGTH:
+            problems.append("%s is %d characters long; user ids have at most %d" % (item, len(user_id), MAX_USER_ID_LENGTH))
+        else:
+            user_ids.append(user_id)
+    return user_ids
+
+
+def _check_entry(number, entry, problems):
+    """(action, media type or None, user ids) of one entry; its problems go to ``problems``."""
+    where = "entry %d" % number
+    if not isinstance(entry, dict):
+        problems.append("%s: must be a dictionary with action and user_ids, got %s" % (where, type(entry).__name__))
+        return None
+    unknown = sorted(to_text(key) for key in entry if key not in ENTRY_KEYS)
+    if unknown:
+        problems.append("%s: unknown key %s (an entry has action, user_ids or user_id, and media_type for start)"
+                        % (where, ", ".join(unknown)))
+    action = entry.get("action")
+    if action is None:
+        problems.append("%s: action is missing; use one of %s" % (where, ", ".join(ACTIONS)))
+    elif action not in ACTIONS:
+        problems.append("%s: action %r is unknown; use one of %s" % (where, to_text(action), ", ".join(ACTIONS)))
+    media_type = entry.get("media_type")
+    if media_type is not None:
+        if action != "start":
+            problems.append("%s: media_type is only for start entries, this one is %s" % (where, to_text(action)))
+        elif media_type not in MEDIA_TYPES:
+            problems.append("%s: media_type %r is unknown; use voice or voiceAndScreen" % (where, to_text(media_type)))
+    user_ids = _entry_user_ids(entry, problems, where)
+    if action == "start" and media_type is None:
+        media_type = "voice"
+    return action, media_type, user_ids
+
+
+def _ambiguities(named):
+    """Why the plan is ambiguous: per agent, the entries that contradict each other."""
+    reasons = []
+    for user_id, seen in named.items():
+        starts = seen.get("start", {})
+        if "stop" in seen and starts:
+            reasons.append("agent %s is in a stop entry (entry %d) and a start entry (entry %d)"
+                           % (user_id, seen["stop"], min(starts.values())))
+        if len(starts) > 1:
+            reasons.append("agent %s is started with different media types (%s)"
+                           % (user_id, ", ".join("%s in entry %d" % (media, number)
+                                                 for media, number in sorted(starts.items(), key=lambda item: item[1]))))
+    return reasons
+
+
+def _parse_text(text):
+    """A plan given as JSON or YAML text (JSON is YAML): an AWX survey answer is always a string."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        position = " (line %d, column %d)" % (where.line + 1, where.column + 1) if where else ""
+        raise AnsibleFilterError("record_on_demand_plan: the text is not valid JSON or YAML%s: %s"
+                                 % (position, getattr(exc, "problem", None) or exc)) from None
+
+
+def record_on_demand_plan(plan):
+    """The plan as one batch per action; AnsibleFilterError lists every problem found."""
+    if isinstance(plan, str):
+        plan = _parse_text(plan)
+    if not isinstance(plan, (list, tuple)):
+        raise AnsibleFilterError("record_on_demand_plan: must be a list of entries ({action, user_ids, media_type}), got %s"
+                                 % type(plan).__name__)
+    problems = []
+    batches = {"do_not_record": [], "stop": [], "start": {media: [] for media in MEDIA_TYPES}}
+    # user id -> action -> first entry number (for start: media type -> first entry number)
+    named = {}
+    for number, entry in enumerate(plan, 1):
+        checked = _check_entry(number, entry, problems)
+        if checked is None or checked[0] not in ACTIONS:
+            continue
+        action, media_type, user_ids = checked
+        for user_id in user_ids:
+            seen = named.setdefault(user_id, {})
+            if action == "start":
+                seen.setdefault("start", {}).setdefault(media_type, number)
+            else:
+                seen.setdefault(action, number)
+    if problems:
+        raise AnsibleFilterError("record_on_demand_plan: %s" % "; ".join(problems))
+
+    reasons = _ambiguities(named)
+    if reasons:
+        more = len(reasons) - AGENTS_NAMED
+        raise AnsibleFilterError(
+            "record_on_demand_plan is ambiguous, nothing was sent: %s%s. Split it into separate plans or remove "
+            "the contradicting entries." % ("; ".join(reasons[:AGENTS_NAMED]), " and %d more" % more if more > 0 else ""))
+
+    conflicts = []
+    for user_id, seen in named.items():
+        for action in ("do_not_record", "stop"):
+            if action in seen:
+                batches[action].append(user_id)
+        if "start" in seen:
+            if "do_not_record" in seen:
+                conflicts.append(user_id)
+            else:
+                batches["start"][next(iter(seen["start"]))].append(user_id)
+    batches["conflicts"] = conflicts
+    batches["agents"] = len(named)
+    return batches
+
+
+class FilterModule:  # pylint: disable=too-few-public-methods
+    """The cxone.recording.record_on_demand_plan filter."""
+
+    def filters(self):
+        return {"record_on_demand_plan": record_on_demand_plan}

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A tenant whose gateway limits the request rate: a large batch slows down and completes.
+
+The sandbox's rate limit answers 429 with ``Retry-After`` (whole seconds) over the API origin,
+as CXone's gateways may: the collection must wait as told and try again, and no agent may be
+lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from conftest import agent_ids, make_tenant, operation_requests  # pylint: disable=import-error
+
+pytestmark = pytest.mark.e2e
+
+BATCH = 200
+REQUESTS_PER_SECOND = 40
+
+
+def test_a_rate_limited_batch_completes_every_agent(ansible, sandbox):
+    agents = agent_ids(BATCH, prefix="7a7e")
+    sandbox.add_tenant(make_tenant(agents=agents, calls=agents, rate_limit=REQUESTS_PER_SECOND))
+    task = {"name": "batch", "cxone.recording.cxone_recording_start": {"user_id": agents, "concurrency": 32},
+            "ignore_errors": True}
+    run = ansible.run(ansible.play([task], module_defaults=ansible.direct_vars(retries=10)))
+    result = run.result("batch")
+
+    assert result["summary"]["completed"] == BATCH and result["summary"]["total"] == BATCH, result["summary"]
+    assert sorted(entry["user_id"] for entry in result["results"]) == sorted(agents)
+    assert all(sandbox.agent_state(agent)["recording"] == "voice" for agent in agents[::20])
+
+    answers = collections.defaultdict(list)
+    for entry in operation_requests(sandbox, "start"):
+        answers[entry["user_id"]].append(entry["status"])
+    limited = [agent for agent, statuses in answers.items() if 429 in statuses]
+    assert limited, "the limit was reached: some requests were answered 429"
+    assert sandbox.stats()["rate_limited"] == sum(statuses.count(429) for statuses in answers.values())
+    # Every agent answered 429 was sent again until CXone accepted it, and then not again.
+    for agent in agents:
+        assert answers[agent][-1] == 200 and answers[agent].count(200) == 1, (agent, answers[agent])
+    attempts = {entry["user_id"]: entry["attempts"] for entry in result["results"]}
+    assert all(attempts[agent] == len(answers[agent]) for agent in agents)

@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cxone.recording.plugins.filter.record_on_demand_plan import FilterModule, record_on_demand_plan
+
+
+def refusal(plan):
+    with pytest.raises(AnsibleFilterError) as raised:
+        record_on_demand_plan(plan)
+    return str(raised.value)
+
+
+def test_entries_of_one_action_merge_each_agent_once_in_plan_order():
+    batches = record_on_demand_plan([
+        {"action": "stop", "user_ids": ["b", "a"]},
+        {"action": "start", "user_id": "c"},
+        {"action": "stop", "user_ids": " a , d ,b"},
+        {"action": "do_not_record", "user_id": "e"},
+        {"action": "start", "user_ids": ["f"], "media_type": "voiceAndScreen"},
+        {"action": "start", "user_ids": ["c"], "media_type": "voice"},
+    ])
+    assert batches == {"do_not_record": ["e"], "stop": ["b", "a", "d"],
+                       "start": {"voice": ["c"], "voiceAndScreen": ["f"]}, "conflicts": [], "agents": 6}
+
+
+def test_do_not_record_wins_over_a_start_and_stop_with_do_not_record_is_allowed():
+    batches = record_on_demand_plan([
+        {"action": "start", "user_ids": ["a", "b"], "media_type": "voiceAndScreen"},
+        {"action": "do_not_record", "user_ids": ["b", "c"]},
+        {"action": "stop", "user_ids": ["c"]},
+    ])
+    assert batches["start"] == {"voice": [], "voiceAndScreen": ["a"]}
+    assert batches["conflicts"] == ["b"]
+    assert batches["do_not_record"] == ["b", "c"] and batches["stop"] == ["c"]
+
+
+def test_an_empty_plan_has_nothing_to_do():
+    assert record_on_demand_plan([]) == {"do_not_record": [], "stop": [], "start": {"voice": [], "voiceAndScreen": []},
+                                         "conflicts": [], "agents": 0}
+
+
+@pytest.mark.parametrize("plan, expected", [
+    ([{"action": "pause", "user_ids": ["a"]}], "entry 1: action 'pause' is unknown; use one of do_not_record, stop, start"),
+    ([{"user_ids": ["a"]}], "entry 1: action is missing"),
+    ([{"action": "stop"}], "entry 1: user_ids is missing"),
+    ([{"action": "stop", "user_ids": None}], "entry 1: user_ids is missing"),
+    ([{"action": "stop", "user_ids": []}], "entry 1: user_ids is empty"),
+    ([{"action": "stop", "user_id": ""}], "entry 1: user_id item 1 is empty"),
+    ([{"action": "stop", "user_ids": ["a", " "]}], "entry 1: user_ids item 2 is empty"),
+    ([{"action": "stop", "user_ids": ["a", 7]}], "entry 1: user_ids item 2 must be a string (a CXone user id), got int"),
+    ([{"action": "stop", "user_ids": {"a": 1}}], "entry 1: user_ids must be a user id or a list of user ids, got dict"),
+    ([{"action": "stop", "user_ids": ["a\nb"]}], "entry 1: user_ids item 1 ('a\\nb') contains a control character"),
+    ([{"action": "stop", "user_ids": ["x" * 257]}], "entry 1: user_ids item 1 is 257 characters long"),
+    ([{"action": "stop", "user_ids": ["a"], "user_id": "b"}], "entry 1: give user_ids or its alias user_id, not both"),
+    ([{"action": "start", "user_ids": ["a"]}, {"action": "stop", "user_ids": ["b"], "media_type": "voice"}],
+     "entry 2: media_type is only for start entries, this one is stop"),
+    ([{"action": "start", "user_ids": ["a"], "media_type": "video"}], "entry 1: media_type 'video' is unknown"),
+    ([{"action": "stop", "user_ids": ["a"], "users": ["b"], "when": 1}], "entry 1: unknown key users, when"),
+    (["stop a"], "entry 1: must be a dictionary with action and user_ids, got str"),
+    ("stop a", "record_on_demand_plan: must be a list of entries"),
+])
+def test_each_bad_entry_is_named_with_its_number_and_key(plan, expected):
+    assert expected in refusal(plan)
+
+
+def test_every_problem_of_a_plan_is_named_at_once():
+    message = refusal([{"action": "stop", "user_ids": []}, {"action": "jump", "user_ids": ["a"]}])
+    assert "entry 1: user_ids is empty" in message and "entry 2: action 'jump' is unknown" in message
+
+
+def test_an_agent_stopped_and_started_makes_the_plan_ambiguous():
+    message = refusal([{"action": "start", "user_ids": ["a", "b"]}, {"action": "stop", "user_ids": ["b"]}])
+    assert message.startswith("record_on_demand_plan is ambiguous, nothing was sent: ")
+    assert "agent b is in a stop entry (entry 2) and a start entry (entry 1)" in message
+    assert "agent a" not in message
+
+
+def test_two_media_types_for_one_agent_make_the_plan_ambiguous():
+    message = refusal([{"action": "start", "user_ids": ["a"]}, {"action": "start", "user_ids": ["a"], "media_type": "voiceAndScreen"}])
+    assert "agent a is started with different media types (voice in entry 1, voiceAndScreen in entry 2)" in message
+
+
+def test_a_long_list_of_ambiguous_agents_is_cut_short():
+    agents = ["agent-%02d" % number for number in range(15)]
+    message = refusal([{"action": "start", "user_ids": agents}, {"action": "stop", "user_ids": agents}])
+    assert "agent-09" in message and "agent-10" not in message and "and 5 more" in message
+
+
+def test_the_filter_is_registered_under_its_documented_name():
+    assert FilterModule().filters() == {"record_on_demand_plan": record_on_demand_plan}
+
+
+def test_a_plan_given_as_json_or_yaml_text_is_read_like_the_list():
+    expected = record_on_demand_plan([{"action": "stop", "user_ids": ["a", "b"]}, {"action": "start", "user_id": "c"}])
+    assert record_on_demand_plan('[{"action": "stop", "user_ids": "a, b"}, {"action": "start", "user_id": "c"}]') == expected
+    assert record_on_demand_plan("- action: stop\n  user_ids: [a, b]\n- {action: start, user_id: c}\n") == expected
+
+
+def test_text_that_is_not_json_or_yaml_is_refused_with_its_position():
+    message = refusal('[{"action": "stop", "user_ids": ["a"]')
+    assert message.startswith("record_on_demand_plan: the text is not valid JSON or YAML (line 1, column")
+    assert "record_on_demand_plan: must be a list of entries" in refusal("just words")
