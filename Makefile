@@ -190,7 +190,7 @@ $(RELEASE_STAMP): tests/requirements-release.txt
 
 release-venv: $(RELEASE_STAMP) ## Create .venv-release (galaxy-importer, antsibull-docs, Sphinx)
 
-release-check: build $(RELEASE_STAMP) ## The built tarball: no stray files, galaxy-importer clean, docs and changelog lint
+release-check: build $(RELEASE_STAMP) changelog-check ## The built tarball: no stray files, galaxy-importer clean, docs and changelog lint
 	@echo "== contents of the tarball"
 	"$(VENV_BIN)/python" tests/utils/check_tarball.py "$(DIST)"/cxone-recording-*.tar.gz
 	@echo "== galaxy-importer (settings: tests/utils/galaxy-importer.cfg)"
@@ -215,7 +215,7 @@ docs: install-collection $(RELEASE_STAMP) ## Build the documentation site into .
 	  echo "sphinx-build: exit $$rc, $$(grep -c 'WARNING' "$(DOCS)/sphinx.log" || true) warnings (log: $(DOCS)/sphinx.log)"; \
 	  if [ $$rc -ne 0 ]; then cat "$(DOCS)/sphinx.log"; exit $$rc; fi
 	PATH="$(RELEASE_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(RELEASE_BIN)/python" tests/utils/docs_check.py \
-	  --site "$(DOCS)/html" --collection-root "$(COLLECTIONS)/ansible_collections/cxone/recording"
+	  --site "$(DOCS)/html" --collection-root "$(COLLECTIONS)/ansible_collections/cxone/recording" --docsite docs/docsite
 	@echo "== documentation site: $(DOCS)/html/index.html"
 
 .PHONY: release-venv release-check docs

@@ -10,7 +10,8 @@ Two checks, each printing what is missing:
   (antsibull-docs publishes only the guides listed there) and every listed guide exists.
 * ``--site``: the built HTML site holds a page for every plugin, module and role that
   ``ansible-doc --list cxone.recording --json`` reports per type, and for every Event-Driven
-  Ansible plugin under ``extensions/eda/plugins`` (pages named as antsibull-docs names them).
+  Ansible plugin under ``extensions/eda/plugins`` (pages named as antsibull-docs names them), and
+  for every guide that extra-docs.yml lists.
 
 Usage: ``python tests/utils/docs_check.py --extra-docs docs/docsite``;
 ``python tests/utils/docs_check.py --site .build/docs/html --collection-root DIR`` (ansible-doc
@@ -74,8 +75,8 @@ def ansible_doc_list(plugin_type: str) -> list[str]:
     return sorted(name.split(".")[-1] for name in listing if name.startswith(COLLECTION + "."))
 
 
-def check_site(html_dir: str, collection_root: str) -> list[str]:
-    """Return one problem per piece of content that has no page in the built site."""
+def check_site(html_dir: str, collection_root: str, docsite: str) -> list[str]:
+    """Return one problem per piece of content or guide that has no page in the built site."""
     types = documentable_types()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         listings = dict(zip(types, pool.map(ansible_doc_list, types)))
@@ -90,11 +91,15 @@ def check_site(html_dir: str, collection_root: str) -> list[str]:
         page = os.path.join(html_dir, SITE_PAGES, f"{name}_{plugin_type}.html")
         if not os.path.isfile(page):
             problems.append(f"no page for {plugin_type} {COLLECTION}.{name}: {page} is missing")
+    for guide in listed_guides(docsite):
+        page = os.path.join(html_dir, SITE_PAGES, "docsite", f"{guide}.html")
+        if not os.path.isfile(page):
+            problems.append(f"no page for the guide {guide}: {page} is missing")
     counts = ", ".join(f"{plugin_type} {sum(1 for kind, _ in expected if kind == plugin_type)}"
                        for plugin_type in sorted({kind for kind, _ in expected}))
     html_pages = sum(1 for root, _, files in os.walk(html_dir) for name in files if name.endswith(".html"))
     print(f"documentation site {html_dir}: {html_pages} HTML pages; content with a page "
-          f"expected: {len(expected)} ({counts}), missing: {len(problems)}")
+          f"expected: {len(expected)} ({counts}) and {len(listed_guides(docsite))} guides, missing: {len(problems)}")
     return problems
 
 
@@ -104,6 +109,7 @@ def main() -> int:
     parser.add_argument("--extra-docs", metavar="DOCSITE", help="the docs/docsite folder to check")
     parser.add_argument("--site", metavar="HTML_DIR", help="the built HTML site to check")
     parser.add_argument("--collection-root", default=".", help="the collection's root (for EDA plugins)")
+    parser.add_argument("--docsite", default="docs/docsite", help="the docs/docsite folder (for --site's guides)")
     options = parser.parse_args()
     if not options.extra_docs and not options.site:
         parser.error("give --extra-docs, --site or both")
@@ -112,7 +118,7 @@ def main() -> int:
     if options.extra_docs:
         problems += check_extra_docs(options.extra_docs)
     if options.site:
-        problems += check_site(options.site, options.collection_root)
+        problems += check_site(options.site, options.collection_root, options.docsite)
     for problem in problems:
         print(f"ERROR: {problem}")
     return 1 if problems else 0

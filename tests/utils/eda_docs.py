@@ -10,8 +10,10 @@ pages are written here, in the same place and with the same file naming as antsi
 (``<name>_event_source.rst`` beside the other pages, plus ``index_event_source.rst``).
 
 A plugin documents itself the way ansible-rulebook's own plugins do: ``DOCUMENTATION`` and
-``EXAMPLES`` strings holding YAML (``short_description``, ``description``, ``options``), read here
-with ``ast`` so that the plugin is never imported. Without them the module docstring is the page.
+``EXAMPLES`` strings holding YAML (``short_description``, ``description``, ``options``, with
+Ansible's markup such as ``C()`` and ``O()``), read here with ``ast`` so that the plugin is never
+imported. Without them the module docstring is the page. Run it with the Python of .venv-release
+(antsibull-docs-parser renders the markup).
 
 Usage: ``python tests/utils/eda_docs.py --collection-root DIR --dest-dir DIR --index-dir DIR``
 """
@@ -24,12 +26,14 @@ import os
 import sys
 
 import yaml
+from antsibull_docs_parser.parser import Context, parse
+from antsibull_docs_parser.rst import to_rst_plain
 
 COLLECTION = "cxone.recording"
 # Folder under extensions/eda/plugins/ -> (page suffix, title of the kind).
 KINDS = {
-    "event_source": ("event_source", "Event source"),
-    "event_filter": ("event_filter", "Event filter"),
+    "event_source": ("event_source", "Event Source"),
+    "event_filter": ("event_filter", "Event Filter"),
 }
 
 
@@ -60,10 +64,11 @@ def read_documentation(path: str) -> tuple[dict, str, str]:
 
 
 def as_lines(value) -> list[str]:
-    """Return a description (a string or a list of paragraphs) as a list of paragraphs."""
+    """Return a description (a string or a list of paragraphs) as RST paragraphs, Ansible markup rendered."""
     if value is None:
         return []
-    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    paragraphs = [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    return [to_rst_plain(parse(paragraph, Context())) for paragraph in paragraphs]
 
 
 def heading(text: str, underline: str) -> list[str]:
