@@ -21,6 +21,7 @@ from PATH, the collection found through ANSIBLE_COLLECTIONS_PATH).
 from __future__ import annotations
 
 import argparse
+import collections
 import concurrent.futures
 import json
 import os
@@ -95,9 +96,9 @@ def check_site(html_dir: str, collection_root: str, docsite: str) -> list[str]:
         page = os.path.join(html_dir, SITE_PAGES, "docsite", f"{guide}.html")
         if not os.path.isfile(page):
             problems.append(f"no page for the guide {guide}: {page} is missing")
-    counts = ", ".join(f"{plugin_type} {sum(1 for kind, _ in expected if kind == plugin_type)}"
-                       for plugin_type in sorted({kind for kind, _ in expected}))
-    html_pages = sum(1 for root, _, files in os.walk(html_dir) for name in files if name.endswith(".html"))
+    per_type = collections.Counter(plugin_type for plugin_type, name in expected)
+    counts = ", ".join(f"{plugin_type} {count}" for plugin_type, count in sorted(per_type.items()))
+    html_pages = sum(1 for folder, subfolders, files in os.walk(html_dir) for name in files if name.endswith(".html"))
     print(f"documentation site {html_dir}: {html_pages} HTML pages; content with a page "
           f"expected: {len(expected)} ({counts}) and {len(listed_guides(docsite))} guides, missing: {len(problems)}")
     return problems
