@@ -123,7 +123,7 @@ define range_e2e
 	@rm -rf "$(2)" && mkdir -p "$(2)"
 	ANSIBLE_COLLECTIONS_PATH="$(2)" "$(1)/bin/ansible-galaxy" collection install --offline --force \
 	  -p "$(2)" "$(DIST)"/cxone-recording-*.tar.gz
-	@"$(1)/bin/ansible" --version | head -1; "$(1)/bin/python" --version
+	@"$(1)/bin/ansible" --version | sed -n 1p; "$(1)/bin/python" --version
 	PATH="$(1)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(2)" PYTHONPATH="$(ROOT)/tests/sandbox" \
 	  "$(1)/bin/python" -m pytest $(RANGE_E2E_PATHS)
 endef
@@ -150,7 +150,7 @@ define run_sanity
 	@root="$(BUILD)/$(3)/ansible_collections/cxone/recording"; log="$(BUILD)/$(3).log"; \
 	rc=0; (cd "$$root" && PATH="$(1)/bin:$$PATH" "$(1)/bin/ansible-test" sanity $(addprefix --test ,$(4)) \
 	  --venv --requirements --python "$(2)" --color no --junit 2>&1) | tee "$$log" || rc=$$?; \
-	echo "== ansible-test sanity ($$("$(1)/bin/ansible" --version | head -1), Python $(2)), per test (junit: $$root/tests/output/junit):"; \
+	echo "== ansible-test sanity ($$("$(1)/bin/ansible" --version | sed -n 1p), Python $(2)), per test (junit: $$root/tests/output/junit):"; \
 	count=0; for f in "$$root"/tests/output/junit/ansible-test-sanity-*.xml; do \
 	  [ -e "$$f" ] || continue; count=$$((count + 1)); \
 	  name=$$(basename "$$f" .xml); name=$${name#ansible-test-sanity-}; \
