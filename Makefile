@@ -204,6 +204,9 @@ release-check: build $(RELEASE_STAMP) changelog-check ## The built tarball: no s
 	@echo "== antsibull-docs lint-collection-docs"
 	PATH="$(RELEASE_BIN):$$PATH" "$(RELEASE_BIN)/antsibull-docs" lint-collection-docs --plugin-docs .
 	"$(VENV_BIN)/python" tests/utils/docs_check.py --extra-docs docs/docsite
+	@echo "== the supported range: meta/runtime.yml, README.md's support matrix and the test venvs agree"
+	"$(VENV_BIN)/python" tests/utils/check_support_matrix.py --oldest tests/requirements-oldest.txt:$(SANITY_PYTHON_OLDEST) \
+	  --tested tests/requirements.txt:$(SANITY_PYTHON) --tested tests/requirements-newest.txt:$(SANITY_PYTHON_NEWEST)
 	@echo "== antsibull-changelog lint"
 	"$(RELEASE_BIN)/antsibull-changelog" lint
 	@echo "== release-check passed"

@@ -48,7 +48,8 @@ def listed_guides(docsite: str) -> list[str]:
 def check_extra_docs(docsite: str) -> list[str]:
     """Return one problem per guide that is not listed or listed without a file."""
     rst_dir = os.path.join(docsite, "rst")
-    present = sorted(name[:-4] for name in os.listdir(rst_dir) if name.endswith(".rst")) if os.path.isdir(rst_dir) else []
+    files = os.listdir(rst_dir) if os.path.isdir(rst_dir) else []
+    present = sorted(name[:-4] for name in files if name.endswith(".rst"))
     listed = listed_guides(docsite)
     problems = [f"{rst_dir}/{name}.rst is not listed in {docsite}/extra-docs.yml: add '- {name}' to a section's toctree"
                 for name in present if name not in listed]
