@@ -63,7 +63,7 @@ def main() -> int:
 
     tested = []
     for spec in [options.oldest] + options.tested:
-        requirements, _sep, python = spec.rpartition(":")
+        requirements, python = spec.rsplit(":", 1)
         tested.append((requirements, pinned_core(requirements), python))
     oldest_core = tested[0][1]
     if not minimum or minimum["major_minor"] != oldest_core:
@@ -74,14 +74,15 @@ def main() -> int:
         if not any(python in row[1].replace(",", " ").split() for row in documented):
             problems.append(f"README.md's support matrix has no row for ansible-core {core} with Python {python} "
                             f"(tested through {requirements})")
+    tested_cores = {core for requirements, core, python in tested}
     for row in rows:
-        if row and row[0].split()[0] not in {core for _, core, _ in tested}:
+        if row and row[0].split()[0] not in tested_cores:
             problems.append(f"README.md's support matrix lists ansible-core {row[0]!r}, which no test venv runs")
 
     for problem in problems:
         print(f"ERROR: {problem}")
     print(f"supported range: requires_ansible {requires_ansible!r}; tested "
-          + ", ".join(f"ansible-core {core} on Python {python}" for _, core, python in tested)
+          + ", ".join(f"ansible-core {core} on Python {python}" for requirements, core, python in tested)
           + f"; README.md's support matrix has {len(rows)} rows")
     return 1 if problems else 0
 
