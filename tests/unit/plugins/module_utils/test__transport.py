@@ -22,9 +22,9 @@ from ansible_collections.cxone.recording.plugins.module_utils._transport import 
 PATH = "/op"
 
 
-def transport_for(sleeps, retries=5, timeout=5):
-    settings = validate_settings({"access_token": "t", "retries": retries, "timeout": timeout})
-    return Transport.for_settings(settings, sleep=sleeps.append, rand=lambda: 1.0)
+def transport_for(sleeps, retries=5, timeout=5, jitter=1.0, **kwargs):
+    settings = validate_settings(dict({"access_token": "t", "retries": retries, "timeout": timeout}, **kwargs))
+    return Transport.for_settings(settings, sleep=sleeps.append, rand=lambda: jitter)
 
 
 @pytest.mark.parametrize("status", [425, 429, 500, 502, 503, 504])
@@ -57,16 +57,17 @@ def test_zero_retries_sends_once(server, sleeps):
     assert reply.attempts == 1 and len(server.to(PATH)) == 1
 
 
-def test_retry_after_seconds_is_honoured(server, sleeps):
+@pytest.mark.parametrize("jitter, expected", [(0.0, 7.0), (1.0, 8.4)])
+def test_retry_after_seconds_is_honoured_plus_up_to_a_fifth(server, sleeps, jitter, expected):
     server.queue(PATH, server.answer(429, {"message": "Too Many Requests"}, headers={"Retry-After": "7"}),
                  server.answer(200, {}))
-    transport_for(sleeps).request("POST", server.url + PATH, "op")
-    assert sleeps == [7.0]
+    transport_for(sleeps, jitter=jitter).request("POST", server.url + PATH, "op")
+    assert sleeps == [pytest.approx(expected)]
 
 
 def test_retry_after_is_capped(server, sleeps):
     server.queue(PATH, server.answer(429, {}, headers={"Retry-After": "86400"}), server.answer(200, {}))
-    transport_for(sleeps).request("POST", server.url + PATH, "op")
+    transport_for(sleeps, jitter=0.0).request("POST", server.url + PATH, "op")
     assert sleeps == [RETRY_AFTER_CAP]
 
 
