@@ -359,6 +359,8 @@ def _words(error, during_handshake=False):
         text += " (is it a plain http:// server?)"
     if during_handshake:
         text = "TLS handshake failed: %s" % text
+    elif isinstance(error, ssl.SSLError):
+        text = "TLS error: %s" % text
     return summarise_text(text, 160)
 
 
