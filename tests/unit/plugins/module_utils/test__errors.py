@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import describe_failure, message_from_body
+from ansible_collections.cxone.recording.plugins.module_utils._errors import decode_json, describe_failure, message_from_body
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -43,3 +43,12 @@ def test_failures_carry_status_message_and_hint(status, hint):
 
 def test_failure_without_message_or_hint():
     assert describe_failure(400, None) == "HTTP 400"
+
+
+@pytest.mark.parametrize("text", ["[" * 100000 + "]" * 100000, '{"a":' * 100000 + "1" + "}" * 100000, "<html>", ""])
+def test_a_body_the_parser_cannot_take_is_not_json(text):
+    assert decode_json(text) is None
+
+
+def test_json_bodies_are_decoded():
+    assert decode_json('{"contactId": "7"}') == {"contactId": "7"}
