@@ -227,19 +227,19 @@ class Authenticator:
         return AuthError("%s failed: %s" % (what, describe_failure(reply.status, message, hints)), reply.status)
 
     def _not_understood(self, what, reply, problem):
-        """An answer of the login path that is not what the protocol promises."""
-        described = "HTTP %s, %s" % (reply.status, problem)
+        """An answer of the login path that is not what the protocol promises, with its status and,
+        when the body is not JSON, what it is instead."""
+        details = "HTTP %s" % reply.status
         if not reply.body_is_json:
-            body = redact(reply.message, self._secrets())
-            described += "; the body is not JSON (%s)" % (body or "empty")
-        return AuthError("%s: the answer is not usable (%s)" % (what, described), reply.status)
+            details += "; the body is not JSON: %s" % (redact(reply.message, self._secrets()) or "empty")
+        return AuthError("%s: %s (%s)" % (what, problem, details), reply.status)
 
     def _get_json(self, url, what, params=None):
         reply = self.transport.request("GET", url, what, params=params, budget=LOGIN_REQUEST_BUDGET)
         if not reply.ok:
             raise self._failure(what, reply)
         if not isinstance(reply.body, dict):
-            raise self._not_understood(what, reply, "not a JSON object")
+            raise self._not_understood(what, reply, "the answer is not a JSON object")
         return reply
 
     def token_endpoint(self):
@@ -250,7 +250,7 @@ class Authenticator:
                 reply = self._get_json(self.settings.issuer + "/.well-known/openid-configuration", what)
                 endpoint = reply.body.get("token_endpoint")
                 if not isinstance(endpoint, str) or not endpoint:
-                    raise self._not_understood(what, reply, "it names no token_endpoint")
+                    raise self._not_understood(what, reply, "the answer names no token_endpoint")
                 self._token_endpoint = self._checked_discovered_url("token_endpoint", endpoint, what)
             return self._token_endpoint
 
@@ -276,7 +276,7 @@ class Authenticator:
                                        params={"tenantId": tenant})
                 endpoint = reply.body.get("api_endpoint")
                 if not isinstance(endpoint, str) or not endpoint:
-                    raise AuthError("%s: the answer has no api_endpoint; set api_endpoint" % what, reply.status)
+                    raise self._not_understood(what, reply, "the answer has no api_endpoint; set api_endpoint")
                 self._api_base_url = self._checked_discovered_url("api_endpoint", endpoint, what)
             return self._api_base_url
 

@@ -131,5 +131,5 @@ def test_a_token_answer_nested_too_deeply_is_a_clear_failure(ansible, tenant):
                      content_type="application/json")
     _run, result = run_stop(ansible, ansible.direct_vars())
     assert result["failed"]
-    assert ("login with access key E2EKEYID: the answer is not usable (HTTP 200, the token endpoint answered "
-            "without an access_token; the body is not JSON ([[[[") in result["msg"], result["msg"]
+    assert ("login with access key E2EKEYID: the token endpoint answered without an access_token (HTTP 200; the "
+            "body is not JSON: [[[[") in result["msg"], result["msg"]

@@ -478,16 +478,18 @@ def deeply_nested(depth=100000):
 
 
 @pytest.mark.parametrize("path, answer, words", [
-    ("/auth/token", {"text": deeply_nested()}, "login with access key KEYID: the answer is not usable (HTTP 200, the "
-     "token endpoint answered without an access_token; the body is not JSON ([[["),
+    ("/auth/token", {"text": deeply_nested()}, "login with access key KEYID: the token endpoint answered without an "
+     "access_token (HTTP 200; the body is not JSON: [[["),
     ("/auth/token", {"text": "<html><title>Sign in</title></html>", "content_type": "text/html"},
-     "the body is not JSON (HTML page: Sign in)"),
+     "(HTTP 200; the body is not JSON: HTML page: Sign in)"),
     ("/.well-known/openid-configuration", {"text": deeply_nested()},
-     "OpenID discovery at issuer %s: the answer is not usable (HTTP 200, not a JSON object; the body is not JSON"),
-    ("/.well-known/openid-configuration", {"text": "[]"}, "(HTTP 200, not a JSON object)"),
-    ("/.well-known/openid-configuration", {"text": '{"token_endpoint": 7}'}, "(HTTP 200, it names no token_endpoint)"),
+     "OpenID discovery at issuer %s: the answer is not a JSON object (HTTP 200; the body is not JSON: [[["),
+    ("/.well-known/openid-configuration", {"text": "[]"}, "the answer is not a JSON object (HTTP 200)"),
+    ("/.well-known/openid-configuration", {"text": '{"token_endpoint": 7}'}, "the answer names no token_endpoint (HTTP 200)"),
     ("/.well-known/cxone-configuration", {"text": deeply_nested()},
-     "API discovery for tenant %s: the answer is not usable (HTTP 200, not a JSON object; the body is not JSON" % TENANT),
+     "API discovery for tenant %s: the answer is not a JSON object (HTTP 200; the body is not JSON: [[[" % TENANT),
+    ("/.well-known/cxone-configuration", {"text": "{}"},
+     "API discovery for tenant %s: the answer has no api_endpoint; set api_endpoint (HTTP 200)" % TENANT),
 ])
 def test_odd_login_path_answers_are_clear_failures(cxone, path, answer, words):
     cxone.default("/auth/token", token_answer(cxone))
