@@ -4,6 +4,10 @@
 
 """HTTP to CXone: one ``requests.Session``, timeouts, TLS and retries with backoff.
 
+Requests carry only the collection's own credentials: a ``~/.netrc`` is never applied, while
+proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) are. A certificate that fails
+verification is final; any other failure during TLS is a lost connection like the rest.
+
 Retrying a recording operation is safe because repeating one has no further effect (a second
 stop leaves the call stopped, do-not-record is sticky). An attempt that got no answer may
 still have reached CXone, so a reply counts such attempts for the result to report.

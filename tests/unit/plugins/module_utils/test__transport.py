@@ -376,3 +376,19 @@ def test_a_tls_failure_after_the_request_was_sent_counts_as_unanswered(sleeps, r
     assert error.msg == ("stop recording: no answer from %s after 2 attempt(s): TLS error: decryption failed or "
                          "bad record mac" % tls.url)
     assert error.attempts == 2 and error.unanswered_attempts == 2
+
+
+def test_https_proxy_from_the_environment_is_used_for_https(sleeps, raw_server, netrc_home):
+    tunnels = []
+
+    def refuse_tunnel(connection):
+        tunnels.append(connection.recv(4096).split(b"\r\n", 1)[0])
+        connection.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    proxy = raw_server(refuse_tunnel)
+    netrc_home.setenv("HTTPS_PROXY", proxy.url.replace("https://", "http://"))
+    with pytest.raises(TransportError) as caught:
+        tls_transport(sleeps, True, retries=0).request("POST", "https://cxone.invalid" + PATH, "op")
+    assert [line.rsplit(b" ", 1)[0] for line in tunnels] == [b"CONNECT cxone.invalid:443"]
+    assert caught.value.msg == ("op: no answer from https://cxone.invalid after 1 attempt(s): Tunnel connection "
+                                "failed: 502 Bad Gateway")
