@@ -25,6 +25,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     describe_failure,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
+    ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
     EXPECTED_CONTACTS_OPTION,
     USER_ID_OPTION,
@@ -48,7 +49,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._results import (
     task_result,
     utc_now,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._session import open_session
+from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
 
@@ -89,6 +90,7 @@ def argument_spec(operation):
         "user_id": dict(USER_ID_OPTION),
         "no_active_call": {"type": "str", "default": "fail", "choices": list(NO_ACTIVE_CALL_CHOICES)},
         "concurrency": dict(CONCURRENCY_OPTION),
+        "adaptive_concurrency": dict(ADAPTIVE_CONCURRENCY_OPTION),
     }
     if operation.takes_media_type:
         spec["media_type"] = {"type": "str", "default": "voice", "choices": list(MEDIA_TYPES)}
@@ -223,6 +225,7 @@ def run_task(module, operation):
     After that, any failure (a bad setting, a refused login, no API found) fails each agent
     with that reason, so that every user id has its entry and the summary is complete.
     """
+    hide_url_credentials(module)
     params = module.params
     try:
         user_ids = normalise_user_ids(params["user_id"])
@@ -231,7 +234,7 @@ def run_task(module, operation):
     try:
         concurrency = check_concurrency(params["concurrency"])
         options = task_options(params, operation, user_ids)
-        with open_session(module, min(concurrency, len(user_ids))) as session:
+        with open_session(module, min(concurrency, len(user_ids)), params["adaptive_concurrency"]) as session:
             if module.check_mode and not options.expected_contacts:
                 entries = planned_entries(user_ids)
             else:

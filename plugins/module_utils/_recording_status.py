@@ -20,13 +20,14 @@ import time
 from ansible_collections.cxone.recording.plugins.module_utils._batch import run_batch
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, describe_failure
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
+    ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
     USER_ID_OPTION,
     check_concurrency,
     normalise_user_ids,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import task_result, utc_now
-from ansible_collections.cxone.recording.plugins.module_utils._session import open_session
+from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
 STATUS_PATH = "get-recording-status"
@@ -137,7 +138,8 @@ class Waiter:
 
 def argument_spec():
     """The options of ``cxone_recording_info``: the agents, the batch, the connection settings."""
-    spec = {"user_id": dict(USER_ID_OPTION), "concurrency": dict(CONCURRENCY_OPTION)}
+    spec = {"user_id": dict(USER_ID_OPTION), "concurrency": dict(CONCURRENCY_OPTION),
+            "adaptive_concurrency": dict(ADAPTIVE_CONCURRENCY_OPTION)}
     spec.update(connection_argument_spec())
     return spec
 
@@ -150,13 +152,15 @@ def _fault_entry(user_id, exc):
 
 def run_task(module):
     """Read the status of the task's agents: the module's result. Reads for real in check mode too."""
+    hide_url_credentials(module)
+    params = module.params
     try:
-        user_ids = normalise_user_ids(module.params["user_id"])
+        user_ids = normalise_user_ids(params["user_id"])
     except CxoneError as exc:
         return dict(exc.to_fail_json(), failed=True, changed=False)
     try:
-        concurrency = check_concurrency(module.params["concurrency"])
-        with open_session(module, min(concurrency, len(user_ids))) as session:
+        concurrency = check_concurrency(params["concurrency"])
+        with open_session(module, min(concurrency, len(user_ids)), params["adaptive_concurrency"]) as session:
             entries = run_batch(user_ids, lambda user_id: read_status(session, user_id), _fault_entry, concurrency)
     except CxoneError as exc:
         now = utc_now()

@@ -278,10 +278,6 @@ def test_over_the_cxone_api_connection_the_module_borrows_its_token(run_module, 
     assert "tok-connection" not in run.printed
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the Authenticator raises one remembered failure object to every later request and ApiClient adds "
-    "attempts to it in place: agents for whom nothing was sent report the attempts and unanswered "
-    "attempts of an earlier agent"))
 def test_agents_after_a_remembered_failure_report_no_attempts_they_did_not_make(run_module, tenant):
     path = "/api" + operation_path(cxone_recording_stop)
     tenant.queue("/auth/token", tenant.token_answer("tok-1"), tenant.token_answer("tok-2"))
