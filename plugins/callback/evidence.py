@@ -128,18 +128,22 @@ def task_check_mode(result):
     return value is True
 
 
-def result_units(returned):
-    """The parts of a task's result that each hold agents: the items of a loop, else the result."""
+def result_units(returned, failed):
+    """The parts of a task's result that each hold agents, with whether each failed.
+
+    A loop's items each have their own agents and their own ``failed``; a task without a loop
+    is one part, failed as the event said (ansible-core 2.19 passes that outside the result).
+    """
     items = returned.get("results")
     if isinstance(items, list) and any(isinstance(item, dict) and "ansible_loop_var" in item for item in items):
-        return [item for item in items if isinstance(item, dict)]
-    return [returned]
+        return [(item, bool(item.get("failed") or item.get("unreachable"))) for item in items if isinstance(item, dict)]
+    return [(returned, failed or bool(returned.get("failed") or returned.get("unreachable")))]
 
 
-def unit_lines(unit):
-    """The agents' result entries of one unit; or one stand-in when it has none to show.
+def unit_lines(unit, failed):
+    """The agents' result entries of one part of a result; or one stand-in when it has none to show.
 
-    A failed unit without entries (bad input, a failure before any agent) and a result hidden
+    A failed part without entries (bad input, a failure before any agent) and a result hidden
     by ``no_log`` still leave a line, so that the attempt is on record; a skipped item leaves none.
     """
     entries = unit.get("results")
@@ -149,7 +153,6 @@ def unit_lines(unit):
             return agents
     if unit.get("skipped"):
         return []
-    failed = bool(unit.get("failed") or unit.get("unreachable"))
     if "censored" in unit:
         return [{"outcome": "failed" if failed else None, "msg": HIDDEN_BY_NO_LOG}]
     if failed:
@@ -193,13 +196,13 @@ class CallbackModule(CallbackBase):
         self._play = play.get_name()
 
     def v2_runner_on_ok(self, result):
-        self._record(result)
+        self._record(result, failed=False)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._record(result)
+        self._record(result, failed=True)
 
     def v2_runner_on_unreachable(self, result):
-        self._record(result)
+        self._record(result, failed=True)
 
     def v2_playbook_on_stats(self, stats):
         with self._lock:
@@ -207,7 +210,7 @@ class CallbackModule(CallbackBase):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _record(self, result):
+    def _record(self, result, failed):
         if task_action(result) not in RECORDING_MODULES:
             return
         returned = _public(result, "result")
@@ -222,8 +225,8 @@ class CallbackModule(CallbackBase):
                 return
             try:
                 chain = self._open_chain()
-                for unit in result_units(returned):
-                    for entry in unit_lines(unit):
+                for unit, unit_failed in result_units(returned, failed):
+                    for entry in unit_lines(unit, unit_failed):
                         chain.append(context, entry)
                 self._stream.flush()
                 os.fsync(self._stream.fileno())
