@@ -29,7 +29,7 @@ description:
   - The chain shows that no line was changed, removed, inserted or reordered B(before) the last
     one. Whoever can write the file can also recompute a whole new chain, or drop lines from its
     end; at the end of each run the callback prints the file's last C(sha256) and its number of
-    records in the job's output: keep that elsewhere (for example in the AWX job's output) and
+    records in the job's output; keep that elsewhere (for example in the AWX job's output) and
     give it as O(expected_last_sha256).
 author:
   - cxone.recording contributors (@cxone-recording)

@@ -18,10 +18,12 @@ import os
 import re
 import stat
 
+import ansible_runner  # pylint: disable=import-error
 import pytest
 import yaml
 
 from conftest import (  # pylint: disable=import-error
+    ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     CLIENT_ID,
     CLIENT_SECRET,
@@ -325,3 +327,33 @@ def test_ten_thousand_agents_are_ten_thousand_lines(tmp_path):
             record = json.loads(line)
             assert (record["user_id"], record["outcome"]) == (agents[count - 1], "completed")
     assert count == 10000
+
+
+# -- an AWX job -------------------------------------------------------------------------------
+
+def test_an_awx_job_keeps_its_evidence_and_prints_the_last_hash_in_its_output(sandbox, tmp_path):
+    """ansible-runner as AWX runs a job: credentials and the callback's settings in env/envvars."""
+    sandbox.add_tenant(make_tenant(agents=[ALICE, BOB], calls=[ALICE, BOB]))
+    private_dir = tmp_path / "job"
+    directory = str(tmp_path / "kept-evidence")
+    scratch = str(private_dir / "scratch")
+    envvars = {"CXONE_ISSUER": sandbox.url, "CXONE_CLIENT_ID": CLIENT_ID, "CXONE_CLIENT_SECRET": CLIENT_SECRET,
+               "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID, "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+               "ANSIBLE_COLLECTIONS_PATH": os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+               "ANSIBLE_CALLBACKS_ENABLED": "cxone.recording.evidence", "CXONE_EVIDENCE_PATH": directory,
+               "ANSIBLE_LOCAL_TEMP": scratch, "ANSIBLE_LOCALHOST_WARNING": "0", "NO_PROXY": "127.0.0.1,localhost"}
+    for name, data in (("env/envvars", envvars), ("env/settings", {"process_isolation": False}),
+                       ("project/job.yml", [{"name": "AWX job", "hosts": "localhost", "gather_facts": False, "tasks": [
+                           step("dnr", "do not record", user_id=[ALICE, BOB])]}])):
+        (private_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (private_dir / name).write_text(yaml.safe_dump(data), encoding="utf-8")
+
+    runner = ansible_runner.run(private_data_dir=str(private_dir), playbook="job.yml", quiet=True, timeout=300)
+    output = runner.stdout.read()
+    assert runner.status == "successful", output[-3000:]
+    [path] = evidence_files(directory)
+    lines = read_lines(path)
+    assert [(line["user_id"], line["outcome"]) for line in lines] == [(ALICE, "completed"), (BOB, "completed")]
+    assert os.path.basename(lines[0]["playbook"]) == "job.yml"
+    printed = PRINTED.search(output)
+    assert printed and printed.groups() == ("2", path, lines[-1]["sha256"]), "the anchor is in the job's output"
