@@ -46,9 +46,11 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads; in check mode it reads and checks the file all the same.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 notes:
   - An empty file is an intact chain of 0 records. The callback never leaves one.

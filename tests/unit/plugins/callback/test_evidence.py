@@ -18,7 +18,6 @@ import re
 import stat
 import threading
 
-import pytest
 import yaml
 from ansible import constants as C
 from ansible.inventory.host import Host
@@ -251,7 +250,7 @@ def test_results_from_many_threads_make_one_intact_chain(tmp_path):
     assert len({line["user_id"] for line in lines}) == 1200
     for number in range(6):
         mine = [line["task"] for line in lines if line["host"] == "tenant_%d" % number]
-        assert mine == ["start %d" % task for task in range(20) for _ in range(10)], "a task's lines stay together"
+        assert mine == ["start %d" % task for task in range(20) for _agent in range(10)], "a task's lines stay together"
 
 
 def test_the_directory_comes_from_the_environment_or_is_the_current_one(tmp_path, monkeypatch):
