@@ -34,7 +34,7 @@ from conftest import (  # pylint: disable=import-error
     make_tenant,
 )
 from cxone_sandbox import SandboxServer  # pylint: disable=import-error
-from test_secrets import Needles  # pylint: disable=import-error
+from _helpers_secrets import Needles  # pylint: disable=import-error
 
 pytestmark = pytest.mark.e2e
 
