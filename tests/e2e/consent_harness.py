@@ -192,7 +192,8 @@ class Studio:
 class Rulebook:
     """ansible-rulebook running the collection's consent_refused rulebook, its output in a file."""
 
-    def __init__(self, workdir, variables, environment, verbosity="-v"):
+    def __init__(self, workdir, variables, environment, verbosity="-v", max_concurrent_actions=2):
+        self.max_concurrent_actions = max_concurrent_actions
         self.workdir = workdir
         self.output_path = os.path.join(workdir, "rulebook.log")
         self._variables = variables
@@ -216,7 +217,8 @@ class Rulebook:
                             "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"})
         environment.update(self._environment)
         self._output = open(self.output_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        command = [executable, "-r", RULEBOOK, "-i", inventory_path, "--vars", vars_path]
+        command = [executable, "-r", RULEBOOK, "-i", inventory_path, "--vars", vars_path,
+                   "--max-concurrent-actions", str(self.max_concurrent_actions)]
         if self._verbosity:
             command.append(self._verbosity)
         self._process = subprocess.Popen(command, cwd=self.workdir, env=environment,  # pylint: disable=consider-using-with

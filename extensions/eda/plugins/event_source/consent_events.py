@@ -25,8 +25,9 @@ description:
   - C(GET /health) answers C(200) without authentication, for load balancers and probes.
   - A contact already queued within O(dedupe_seconds) is answered C(202) and not queued again,
     so that Studio's retries and a caller who refuses twice cost nothing.
-  - "Refusals are collected for O(batch_window) seconds after the first one arrives (or until
-    O(batch_max) agents are waiting) and emitted as one event:
+  - "Refusals are collected for O(batch_window) seconds after the first one arrives, and at
+    least O(batch_interval) seconds after the previous batch (or until O(batch_max) agents are
+    waiting), and emitted as one event:
     C({\"cxone_consent\": {\"user_ids\": [...], \"contacts\": {\"<user id>\": \"<contact id>\"},
     \"received\": <number of refusals in this batch>}}); C(contacts) is what the module's
     O(cxone.recording.cxone_do_not_record#module:expected_contacts) takes."
@@ -34,6 +35,10 @@ description:
     (an agent takes calls one after the other), that contact goes into the next batch, which is
     emitted at once; each contact keeps its own guard, and the one the agent is no longer on is
     skipped by the module.
+  - A batch is formed only when the rule engine takes events; with C(ansible-rulebook
+    --max-concurrent-actions 2) it stops taking them while two module runs are going on, so
+    that under a burst the refusals gather into the next batch instead of starting more runs
+    than the machine's CPUs can carry.
   - Tokens, HMAC secrets and signatures are never logged; secrets are compared in constant time.
 options:
   host:
@@ -72,6 +77,15 @@ options:
     description: Seconds a batch collects refusals after its first one arrives, from 0 to 60.
     type: float
     default: 0.25
+  batch_interval:
+    description:
+      - The least number of seconds between two batches, from 0 to 60. Refusals arriving
+        meanwhile wait for the next batch.
+      - One module run costs about a second of CPU whatever its number of agents, so that a
+        burst of refusals must make a few large batches rather than many small ones; a refusal
+        after a quiet period still goes out after O(batch_window).
+    type: float
+    default: 1.0
   batch_max:
     description: The most agents in one batch, from 1 to 1000; a full batch is emitted at once.
     type: int
@@ -122,12 +136,14 @@ REFUSED = "refused"
 # No braces, spaces or quotes: an id ends up in a generated playbook, where ansible-core templates it.
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 SIGNATURE_PREFIX = "sha256="
+# How often a batch ready to go checks whether the rule engine takes events again.
+ROOM_POLL_SECONDS = 0.02
 
-Settings = namedtuple("Settings", "host port token hmac_secret hmac_header ssl_context batch_window batch_max "
-                                  "dedupe_seconds")
+Settings = namedtuple("Settings", "host port token hmac_secret hmac_header ssl_context batch_window "
+                                  "batch_interval batch_max dedupe_seconds")
 
 _KNOWN_ARGS = frozenset(("host", "port", "token", "hmac_secret", "hmac_header", "certfile", "keyfile",
-                         "batch_window", "batch_max", "dedupe_seconds"))
+                         "batch_window", "batch_interval", "batch_max", "dedupe_seconds"))
 
 
 def _number(args, name, default, kind, low, high):
@@ -203,6 +219,7 @@ def parse_args(args):
         hmac_header=hmac_header,
         ssl_context=_ssl_context(_text(args, "certfile"), _text(args, "keyfile")),
         batch_window=_number(args, "batch_window", 0.25, float, 0, 60),
+        batch_interval=_number(args, "batch_interval", 1.0, float, 0, 60),
         batch_max=_number(args, "batch_max", 100, int, 1, 1000),
         dedupe_seconds=_number(args, "dedupe_seconds", 600.0, float, 0, 86400),
     )
@@ -218,9 +235,11 @@ class Batcher:
     the same event loop, so no lock is needed. ``clock`` is injectable for tests.
     """
 
-    def __init__(self, queue, window, batch_max, dedupe_seconds, clock=time.monotonic):
+    def __init__(self, queue, window, batch_max, dedupe_seconds, interval=0.0, clock=time.monotonic):
         self._queue = queue
         self._window = window
+        self._interval = interval
+        self._last_batch = None
         self._batch_max = batch_max
         self._dedupe_seconds = dedupe_seconds
         self._clock = clock
@@ -264,18 +283,35 @@ class Batcher:
         except asyncio.TimeoutError:
             pass
 
+    async def _until_the_rulebook_takes_events(self):
+        """Wait while the rule engine's queue is full: it is when every action slot is busy.
+
+        ansible-rulebook gives a source a wrapper whose ``queue`` is the bounded queue the engine
+        drains, and stops draining it while ``--max-concurrent-actions`` actions run. A batch
+        formed only once there is room takes every refusal that arrived meanwhile, instead of
+        waiting behind a smaller, older batch. Any other queue is put to at once.
+        """
+        inner = getattr(self._queue, "queue", self._queue)
+        full = getattr(inner, "full", None)
+        while callable(full) and full():
+            await asyncio.sleep(ROOM_POLL_SECONDS)
+
     async def run(self):
-        """Emit a batch ``window`` seconds after its first refusal arrived, or as soon as it is full."""
+        """Emit a batch ``window`` s after its first refusal, ``interval`` s after the last batch, or once full."""
         while True:
             while not self._pending:
                 await self._wait_for_news()
             deadline = self._pending[0].arrived + self._window
+            if self._last_batch is not None:
+                deadline = max(deadline, self._last_batch + self._interval)
             while self._agents_waiting() < self._batch_max:
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     break
                 await self._wait_for_news(remaining)
+            await self._until_the_rulebook_takes_events()
             event = self.take_batch()
+            self._last_batch = self._clock()
             logger.info("consent_events: batch of %d refusal(s) for user(s) %s",
                         event[EVENT_KEY]["received"], ", ".join(event[EVENT_KEY]["user_ids"]))
             await self._queue.put(event)
@@ -376,7 +412,8 @@ class ConsentListener:
 async def main(queue, args):
     """Serve ``/consent`` and ``/health`` and emit batches until cancelled."""
     settings = parse_args(args)
-    batcher = Batcher(queue, settings.batch_window, settings.batch_max, settings.dedupe_seconds)
+    batcher = Batcher(queue, settings.batch_window, settings.batch_max, settings.dedupe_seconds,
+                      settings.batch_interval)
     runner = web.AppRunner(ConsentListener(settings, batcher).application(), access_log=None)
     await runner.setup()
     emitter = asyncio.ensure_future(batcher.run())

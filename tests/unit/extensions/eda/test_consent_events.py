@@ -69,14 +69,14 @@ class FakeClock:
 class Listener:
     """The source's HTTP application on a test server, its batcher and the queue it feeds."""
 
-    def __init__(self, clock=None, **args):
+    def __init__(self, clock=None, queue=None, **args):
         arguments = {"port": 5000, "token": TOKEN}
         arguments.update(args)
         self.settings = consent_events.parse_args(arguments)
-        self.queue = asyncio.Queue()
+        self.queue = asyncio.Queue() if queue is None else queue
         extra = {"clock": clock} if clock else {}
         self.batcher = consent_events.Batcher(self.queue, self.settings.batch_window, self.settings.batch_max,
-                                              self.settings.dedupe_seconds, **extra)
+                                              self.settings.dedupe_seconds, self.settings.batch_interval, **extra)
         self.client = TestClient(TestServer(consent_events.ConsentListener(self.settings, self.batcher).application()))
         self._emitter = None
 
@@ -344,6 +344,59 @@ def test_two_contacts_of_one_agent_go_into_consecutive_batches():
     run(scenario)
 
 
+def test_a_batch_follows_the_previous_one_only_after_the_interval():
+    async def scenario():
+        clock = FakeClock()
+        async with Listener(batch_window=0, batch_interval=5, clock=clock) as listener:
+            await listener.post(refusal(USER_A, "7001"))
+            assert (await listener.next_event())["cxone_consent"]["user_ids"] == [USER_A]
+            await listener.post(refusal(USER_B, "7002"))
+            clock.now += 4.9
+            await listener.post(refusal(USER_C, "7003"))
+            assert await listener.events_after_quiet() == []
+            clock.now += 0.1
+            assert (await listener.next_event())["cxone_consent"]["user_ids"] == [USER_B, USER_C]
+    run(scenario)
+
+
+def test_a_full_batch_does_not_wait_for_the_interval():
+    async def scenario():
+        clock = FakeClock()
+        async with Listener(batch_window=0, batch_interval=30, batch_max=2, clock=clock) as listener:
+            await listener.post(refusal(USER_A, "7001"))
+            await listener.next_event()
+            await listener.post(refusal(USER_B, "7002"))
+            await listener.post(refusal(USER_C, "7003"))
+            assert (await listener.next_event())["cxone_consent"]["user_ids"] == [USER_B, USER_C]
+    run(scenario)
+
+
+class EngineQueue:
+    """Like the wrapper ansible-rulebook gives a source: ``queue`` is the bounded queue the engine drains."""
+
+    def __init__(self):
+        self.queue = asyncio.Queue(1)
+
+    async def put(self, event):
+        await self.queue.put(event)
+
+
+def test_while_the_rulebook_takes_no_events_refusals_gather_into_the_next_batch():
+    async def scenario():
+        engine = EngineQueue()
+        async with Listener(batch_window=0, batch_interval=0, queue=engine) as listener:
+            await listener.post(refusal(USER_A, "7001"))
+            await asyncio.sleep(0.3)
+            # The engine has not taken the first batch (every action slot busy): the others wait.
+            await listener.post(refusal(USER_B, "7002"))
+            await listener.post(refusal(USER_C, "7003"))
+            await asyncio.sleep(0.3)
+            assert engine.queue.get_nowait()["cxone_consent"]["user_ids"] == [USER_A]
+            second = await asyncio.wait_for(engine.queue.get(), 10)
+            assert second["cxone_consent"]["user_ids"] == [USER_B, USER_C]
+    run(scenario)
+
+
 # -- arguments --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args,message", [
@@ -359,6 +412,7 @@ def test_two_contacts_of_one_agent_go_into_consecutive_batches():
     ({"port": 8080, "token": TOKEN, "hmac_header": "X Bad:"}, "hmac_header: must be an HTTP header name"),
     ({"port": 8080, "token": TOKEN, "batch_window": -1}, "batch_window: must be from 0 to 60"),
     ({"port": 8080, "token": TOKEN, "batch_max": 0}, "batch_max: must be from 1 to 1000"),
+    ({"port": 8080, "token": TOKEN, "batch_interval": 61}, "batch_interval: must be from 0 to 60"),
     ({"port": 8080, "token": TOKEN, "dedupe_seconds": "soon"}, "dedupe_seconds: must be a number"),
     ({"port": 8080, "token": TOKEN, "keyfile": "/tmp/key.pem"}, "keyfile: needs certfile"),
     ({"port": 8080, "token": TOKEN, "certfile": "/nonexistent/cert.pem"}, "certfile/keyfile: cannot load"),
@@ -372,9 +426,10 @@ def test_bad_arguments_are_refused_with_the_argument_named(args, message):
 
 def test_arguments_from_rulebook_variables_are_accepted_as_strings():
     settings = consent_events.parse_args({"port": "8443", "token": "", "hmac_secret": HMAC_SECRET,
-                                          "batch_window": "0.5", "batch_max": "20", "certfile": "", "keyfile": "",
+                                          "batch_window": "0.5", "batch_max": "20", "batch_interval": "2", "certfile": "", "keyfile": "",
                                           "eda_feedback_queue": object()})
-    assert (settings.port, settings.token, settings.batch_window, settings.batch_max) == (8443, None, 0.5, 20)
+    assert (settings.port, settings.token, settings.batch_window, settings.batch_max, settings.batch_interval) == \
+        (8443, None, 0.5, 20, 2.0)
     assert (settings.host, settings.hmac_header, settings.dedupe_seconds, settings.ssl_context) == \
         ("0.0.0.0", "X-CXone-Signature", 600.0, None)
 
