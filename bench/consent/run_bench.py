@@ -35,7 +35,7 @@ from conftest import (  # noqa: E402
     agent_ids,
     make_tenant,
 )
-from consent_harness import Rulebook, StatusFront, Studio, free_port, upstream_api_endpoint, wait_for  # noqa: E402
+from consent_harness import Rulebook, StatusFront, Studio, free_port, upstream_api_endpoint  # noqa: E402
 from cxone_sandbox import SandboxServer  # noqa: E402
 
 LISTENER_TOKEN = "bench-listener-token"
@@ -74,7 +74,7 @@ def measure(control, posted, contacts):
     marked = {item["contact_id"] for item in control.state()["tenants"][0]["contacts"] if item["do_not_record"]}
     latencies = [answered[user] - sent for user, (sent, status) in posted.items()
                  if status == 202 and user in answered]
-    lost = sorted(user for user, (_, status) in posted.items() if status != 202 or contacts[user] not in marked)
+    lost = sorted(user for user, answer in posted.items() if answer[1] != 202 or contacts[user] not in marked)
     twice = sorted(user for user, count in requests_per_user.items() if count > 1)
     return latencies, lost, twice
 

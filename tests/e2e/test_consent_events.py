@@ -154,7 +154,7 @@ def test_unauthenticated_or_malformed_posts_change_nothing(consent):
 
 
 def test_no_secret_in_the_rulebook_output(consent):
-    _, rulebook, _ = consent
+    rulebook = consent[1]
     output = rulebook.output()
     assert "consent_events: refusal queued" in output
     for secret in (LISTENER_TOKEN, LISTENER_HMAC_SECRET, CLIENT_SECRET, ACCESS_KEY_SECRET):

@@ -109,11 +109,20 @@ EXAMPLES = r"""
         token: "{{ cxone_consent_token }}"
         certfile: /etc/eda/consent.crt
         keyfile: /etc/eda/consent.key
+        batch_window: 0.25
+        batch_interval: 1.0
   rules:
     - name: Do not record the refused contacts
       condition: event.cxone_consent is defined
       action:
-        debug:
+        run_module:
+          name: cxone.recording.cxone_do_not_record
+          module_args:
+            user_id: "{{ event.cxone_consent.user_ids }}"
+            expected_contacts: "{{ event.cxone_consent.contacts }}"
+            no_active_call: skip
+
+# The collection's rulebook cxone.recording.consent_refused does the same, configured by variables.
 """
 
 import asyncio
@@ -370,7 +379,7 @@ class ConsentListener:
         return web.json_response({"ok": True})
 
     def _token_accepted(self, request):
-        scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+        scheme, given = (request.headers.get("Authorization", "").strip().split(" ", 1) + [""])[:2]
         if scheme.lower() != "bearer":
             return False
         return hmac.compare_digest(given.strip().encode("utf-8"), self._token)

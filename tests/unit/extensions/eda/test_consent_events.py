@@ -130,8 +130,8 @@ def test_missing_or_wrong_token_is_401_and_queues_nothing(token):
 def test_a_token_with_another_scheme_is_401():
     async def scenario():
         async with Listener(batch_window=0.05) as listener:
-            status, _ = await listener.post(refusal(), token=None, headers={"Authorization": "Basic " + TOKEN})
-            assert status == 401
+            answer = await listener.post(refusal(), token=None, headers={"Authorization": "Basic " + TOKEN})
+            assert answer[0] == 401
             assert await listener.events_after_quiet() == []
     run(scenario)
 
@@ -152,9 +152,9 @@ def test_a_valid_signature_is_accepted_with_or_without_prefix(prefix, case):
     async def scenario():
         async with Listener(batch_window=0.05, token=None, hmac_secret=HMAC_SECRET) as listener:
             body = json.dumps(refusal()).encode("utf-8")
-            status, _ = await listener.post(body=body, token=None,
-                                            headers={"X-CXone-Signature": prefix + case(signature(body))})
-            assert status == 202
+            answer = await listener.post(body=body, token=None,
+                                         headers={"X-CXone-Signature": prefix + case(signature(body))})
+            assert answer[0] == 202
             assert (await listener.next_event())["cxone_consent"]["user_ids"] == [USER_A]
     run(scenario)
 
@@ -442,18 +442,22 @@ def _free_port():
         return probe.getsockname()[1]
 
 
+async def _until_healthy(session, url, ssl_context):
+    while True:
+        try:
+            async with session.get(url + "/health", ssl=ssl_context) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.05)
+
+
 async def _run_main_and_post(args, url, ssl_context=None):
     queue = asyncio.Queue()
     source = asyncio.ensure_future(consent_events.main(queue, args))
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(100):
-                try:
-                    async with session.get(url + "/health", ssl=ssl_context) as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
+            await asyncio.wait_for(_until_healthy(session, url, ssl_context), 10)
             async with session.post(url + "/consent", json=refusal(), ssl=ssl_context,
                                     headers={"Authorization": "Bearer " + TOKEN}) as response:
                 assert response.status == 202
