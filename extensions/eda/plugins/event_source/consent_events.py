@@ -137,6 +137,12 @@ from collections import OrderedDict, namedtuple
 
 from aiohttp import web
 
+try:
+    # The settings of the ansible-rulebook process this source runs in (absent when run alone).
+    from ansible_rulebook.conf import settings as rulebook_settings
+except ImportError:
+    rulebook_settings = None
+
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
@@ -237,15 +243,23 @@ def parse_args(args):
 Refusal = namedtuple("Refusal", "user_id contact_id arrived")
 
 
+def rulebook_actions_busy():
+    """True while every action slot of ansible-rulebook (``--max-concurrent-actions``) is taken."""
+    semaphore = getattr(rulebook_settings, "max_actions_semaphore", None)
+    return semaphore is not None and semaphore.locked()
+
+
 class Batcher:
     """Collects refusals and puts one event per batch on the rulebook's queue.
 
     ``offer`` is called by the HTTP handler; ``run`` is the task that emits batches. Both run on
-    the same event loop, so no lock is needed. ``clock`` is injectable for tests.
+    the same event loop, so no lock is needed. ``clock`` and ``actions_busy`` are injectable for tests.
     """
 
-    def __init__(self, queue, window, batch_max, dedupe_seconds, interval=0.0, clock=time.monotonic):
+    def __init__(self, queue, window, batch_max, dedupe_seconds, interval=0.0, clock=time.monotonic,
+                 actions_busy=rulebook_actions_busy):
         self._queue = queue
+        self._actions_busy = actions_busy
         self._window = window
         self._interval = interval
         self._last_batch = None
@@ -293,16 +307,17 @@ class Batcher:
             pass
 
     async def _until_the_rulebook_takes_events(self):
-        """Wait while the rule engine's queue is full: it is when every action slot is busy.
+        """Wait while every action slot is busy, or the rule engine's queue is full.
 
-        ansible-rulebook gives a source a wrapper whose ``queue`` is the bounded queue the engine
-        drains, and stops draining it while ``--max-concurrent-actions`` actions run. A batch
-        formed only once there is room takes every refusal that arrived meanwhile, instead of
-        waiting behind a smaller, older batch. Any other queue is put to at once.
+        ansible-rulebook runs at most ``--max-concurrent-actions`` actions at once and stops
+        draining the source's bounded queue (its wrapper's ``queue``) meanwhile. A batch formed
+        only once a slot is free takes every refusal that arrived until then, instead of waiting
+        in the queue behind the running actions while newer refusals wait for the batch after.
+        Any other queue is put to at once.
         """
         inner = getattr(self._queue, "queue", self._queue)
         full = getattr(inner, "full", None)
-        while callable(full) and full():
+        while self._actions_busy() or (callable(full) and full()):
             await asyncio.sleep(ROOM_POLL_SECONDS)
 
     async def run(self):

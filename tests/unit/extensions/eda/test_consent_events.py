@@ -69,12 +69,14 @@ class FakeClock:
 class Listener:
     """The source's HTTP application on a test server, its batcher and the queue it feeds."""
 
-    def __init__(self, clock=None, queue=None, **args):
+    def __init__(self, clock=None, queue=None, actions_busy=None, **args):
         arguments = {"port": 5000, "token": TOKEN}
         arguments.update(args)
         self.settings = consent_events.parse_args(arguments)
         self.queue = asyncio.Queue() if queue is None else queue
         extra = {"clock": clock} if clock else {}
+        if actions_busy:
+            extra["actions_busy"] = actions_busy
         self.batcher = consent_events.Batcher(self.queue, self.settings.batch_window, self.settings.batch_max,
                                               self.settings.dedupe_seconds, self.settings.batch_interval, **extra)
         self.client = TestClient(TestServer(consent_events.ConsentListener(self.settings, self.batcher).application()))
@@ -395,6 +397,22 @@ def test_while_the_rulebook_takes_no_events_refusals_gather_into_the_next_batch(
             second = await asyncio.wait_for(engine.queue.get(), 10)
             assert second["cxone_consent"]["user_ids"] == [USER_B, USER_C]
     run(scenario)
+
+
+def test_while_every_action_slot_is_busy_refusals_gather_into_the_next_batch():
+    async def scenario():
+        busy = [True]
+        async with Listener(batch_window=0, batch_interval=0, actions_busy=lambda: busy[0]) as listener:
+            await listener.post(refusal(USER_A, "7001"))
+            await listener.post(refusal(USER_B, "7002"))
+            assert await listener.events_after_quiet() == []
+            busy[0] = False
+            assert (await listener.next_event())["cxone_consent"]["user_ids"] == [USER_A, USER_B]
+    run(scenario)
+
+
+def test_outside_ansible_rulebook_no_action_slot_is_busy():
+    assert consent_events.rulebook_actions_busy() is False
 
 
 # -- arguments --------------------------------------------------------------------------------
