@@ -26,7 +26,7 @@ from conftest import (  # pylint: disable=no-name-in-module
     make_tenant,
     operation_requests,
 )
-from consent_harness import Rulebook, StatusFront, Studio, free_port, upstream_api_endpoint
+from consent_harness import Rulebook, StatusFront, Studio, free_port, upstream_api_endpoint, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,6 +38,7 @@ LISTENER_TOKEN = "LISTENER-TOKEN-v8Rq=&+"
 LISTENER_HMAC_SECRET = "LISTENER-HMAC-pX2w%=&+"
 AGENTS = agent_ids(40, prefix="cafe")
 BURST, BYSTANDERS, STALE, REFUSED_BAD, SENTINEL = AGENTS[:12], AGENTS[12:14], AGENTS[14:17], AGENTS[17:20], AGENTS[20]
+RETRIED = AGENTS[21]
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +154,19 @@ def test_unauthenticated_or_malformed_posts_change_nothing(consent):
     for user in REFUSED_BAD:
         assert contact(control, contacts[user])["do_not_record"] is False, user
         assert do_not_record_requests(control, user) == [], user
+
+
+def test_a_failed_run_is_run_once_more(consent):
+    studio, rulebook, control = consent
+    contact_id = control.start_call(RETRIED)["contact_id"]
+    # CXone refuses the first do-not-record (not a retryable answer): the module's run fails.
+    control.add_fault(kind="status", status=403, operation="do_not_record", user_id=RETRIED, count=1)
+    assert studio.refuse(RETRIED, contact_id).status_code == 202
+
+    wait_for(lambda: contact(control, contact_id)["do_not_record"], 120, "the second run's do-not-record")
+
+    assert [entry["status"] for entry in do_not_record_requests(control, RETRIED)] == [403, 200]
+    assert "Retry 1 of 1" in rulebook.output()
 
 
 def test_no_secret_in_the_rulebook_debug_output(consent):
