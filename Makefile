@@ -149,7 +149,7 @@ ee-context: venv install-collection ## ansible-builder create on the example exe
 	"$(ANSIBLE_BUILDER)" introspect --sanitize "$(COLLECTIONS)" | tee "$(EE_CONTEXT)/introspect.txt"
 	@grep -q "^- 'requests" "$(EE_CONTEXT)/introspect.txt" || { echo "ERROR: ansible-builder does not see the collection's requirement on requests"; exit 1; }
 
-test: venv link install-collection ee-context unit e2e e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
+test: venv link install-collection ee-context unit e2e unit-eda e2e-eda e2e-oldest sanity lint changelog-lint ## Everything CI runs, in order; stops at the first failure
 	@echo "== make test: all steps passed"
 
 clean: ## Remove build and test output (keeps .venv)
