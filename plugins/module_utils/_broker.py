@@ -66,7 +66,7 @@ ASK_AGAIN_IN = "ask_again_in"
 SESSION_KEYS = ("api_base_url", "recording_api_path", "timeout", "retries", "validate_certs", "ca_path")
 ERROR = "error"
 
-# A module checks in at least this often, however long the token is valid.
+# A module asks the connection again at least this often, however long the token is valid.
 ASK_AGAIN_INTERVAL = 10.0
 
 _ERROR_TYPES = {cls.__name__: cls for cls in (AuthError, SettingsError, TransportError, CxoneError)}
