@@ -31,11 +31,10 @@ from conftest import (  # noqa: E402
     ACCESS_KEY_SECRET,
     CLIENT_ID,
     CLIENT_SECRET,
-    TENANT_A,
     agent_ids,
     make_tenant,
 )
-from consent_harness import Rulebook, StatusFront, Studio, free_port, upstream_api_endpoint  # noqa: E402
+from consent_harness import Rulebook, Studio, free_port  # noqa: E402
 from cxone_sandbox import SandboxServer  # noqa: E402
 
 LISTENER_TOKEN = "bench-listener-token"
@@ -103,10 +102,9 @@ def main():
         control.reset({"tenants": [make_tenant(agents=agents, calls=agents, recording_policy="voice")]})
         contacts = {agent["user_id"]: agent["contact_id"]
                     for agent in control.state()["tenants"][0]["agents"]}
-        with StatusFront(control, upstream_api_endpoint(server.url, TENANT_A)) as front, \
-                tempfile.TemporaryDirectory(prefix="bench-consent-") as workdir:
+        with tempfile.TemporaryDirectory(prefix="bench-consent-") as workdir:
             rulebook = Rulebook(workdir, variables, {
-                "CXONE_ISSUER": server.url, "CXONE_API_ENDPOINT": front.api_endpoint,
+                "CXONE_ISSUER": server.url,
                 "CXONE_CLIENT_ID": CLIENT_ID, "CXONE_CLIENT_SECRET": CLIENT_SECRET,
                 "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID, "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET})
             rulebook.start()

@@ -119,7 +119,10 @@ class Waiter:
         self._clock = clock
 
     def wait(self, session, user_id, condition):
-        """``(confirmed, last status read, reads)``; reads once at least, then backs off."""
+        """``(confirmed, last status read, reads)``; reads once at least, then backs off.
+
+        Gives up at once when the agent has no active call any more (the call ended).
+        """
         deadline = self._clock() + self.timeout
         delay = WAIT_FIRST_DELAY
         reads = 0
@@ -129,7 +132,8 @@ class Waiter:
             reads += 1
             if status["outcome"] == "found" and condition(status):
                 return True, status, reads
-            if self._clock() >= deadline:
+            # A call that ended will show nothing more: waiting longer could not confirm it.
+            if status["outcome"] == "no_active_call" or self._clock() >= deadline:
                 return False, status, reads
             delay = min(delay * 2, WAIT_DELAY_CAP)
 

@@ -6,27 +6,21 @@
 
 Shared by tests/e2e/test_consent_events.py and the benchmark bench/consent/run_bench.py.
 
-``StatusFront`` stands between the modules and the sandbox's tenant API: the sandbox does not
-answer ``get-recording-status`` (which ``expected_contacts`` reads), so the front answers it from
-the sandbox's state and passes every other request through unchanged. The sandbox still sees and
-logs every recording operation.
+The rulebook's modules reach the sandbox as they would CXone: they log in, discover the API and
+read each agent's recording status (``expected_contacts``) before the do-not-record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 import yaml
@@ -57,107 +51,6 @@ def wait_for(condition, timeout, what, interval=0.2):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
         time.sleep(interval)
-
-
-class StatusFront:
-    """A tenant API origin that answers get-recording-status from the sandbox's state, and proxies the rest."""
-
-    def __init__(self, control, upstream_api_endpoint):
-        self._control = control
-        upstream = urlsplit(upstream_api_endpoint)
-        self._upstream_host = upstream.hostname
-        self._upstream_port = upstream.port
-        self._prefix = upstream.path.rstrip("/")
-        front = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_GET(self):  # noqa: N802
-                front.handle(self)
-
-            def do_POST(self):  # noqa: N802
-                front.handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def api_endpoint(self):
-        return "http://127.0.0.1:%d%s" % (self._server.server_address[1], self._prefix)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
-    @staticmethod
-    def _answer(handler, status, body):
-        data = json.dumps(body).encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _status(self, handler, query):
-        if not handler.headers.get("Authorization", "").startswith("Bearer "):
-            self._answer(handler, 401, {"error": "invalid_token", "error_description": "Access token is missing"})
-            return
-        user_id = (parse_qs(query).get("userId") or [""])[0]
-        try:
-            agent = self._control.agent_state(user_id)
-        except SandboxError:
-            agent = None
-        if not agent or not agent.get("contact_id"):
-            self._answer(handler, 404, {"description": "No active interaction found for user %s" % user_id,
-                                        "httpStatus": "NOT_FOUND"})
-            return
-        contact = agent["contact"]
-        recording = "Recording" if contact["recording"] != "off" else "NoRecording"
-        reason = "CustomerDisconsent" if contact["do_not_record"] else (
-            "StopOnDemand" if contact["stopped_on_demand"] else "Policy")
-        self._answer(handler, 200, {"contactId": agent["contact_id"], "recordingStatusToAgent": recording,
-                                    "recordingStatusFromAgent": recording, "statusReason": reason})
-
-    def handle(self, handler):
-        target = urlsplit(handler.path)
-        if handler.command == "GET" and unquote(target.path).endswith(STATUS_SUFFIX):
-            self._status(handler, target.query)
-            return
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else None
-        headers = {name: value for name, value in handler.headers.items()
-                   if name.lower() in ("authorization", "content-type", "accept")}
-        connection = http.client.HTTPConnection(self._upstream_host, self._upstream_port, timeout=60)
-        try:
-            connection.request(handler.command, handler.path, body=body, headers=headers)
-            reply = connection.getresponse()
-            data = reply.read()
-        finally:
-            connection.close()
-        handler.send_response(reply.status)
-        for name, value in reply.getheaders():
-            if name.lower() in ("content-type", "retry-after", "www-authenticate"):
-                handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-
-def upstream_api_endpoint(sandbox_url, tenant_id):
-    """The tenant's API endpoint as the sandbox's discovery names it."""
-    answer = requests.get(sandbox_url + "/.well-known/cxone-configuration", params={"tenantId": tenant_id},
-                          timeout=10)
-    answer.raise_for_status()
-    return answer.json()["api_endpoint"]
 
 
 class Studio:

@@ -21,12 +21,11 @@ from conftest import (  # pylint: disable=no-name-in-module
     ACCESS_KEY_SECRET,
     CLIENT_ID,
     CLIENT_SECRET,
-    TENANT_A,
     agent_ids,
     make_tenant,
     operation_requests,
 )
-from consent_harness import Rulebook, StatusFront, Studio, free_port, upstream_api_endpoint, wait_for
+from consent_harness import Rulebook, Studio, free_port, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,22 +45,21 @@ def consent(sandbox_server, tmp_path_factory):
     """(Studio, the rulebook, the sandbox's control client) with every agent known and on no call."""
     control = sandbox_server.client()
     control.reset({"tenants": [make_tenant(agents=AGENTS, recording_policy="voice")]})
-    with StatusFront(control, upstream_api_endpoint(sandbox_server.url, TENANT_A)) as front:
-        port = free_port()
-        rulebook = Rulebook(
-            str(tmp_path_factory.mktemp("consent")),
-            {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": port,
-             "cxone_consent_token": LISTENER_TOKEN, "cxone_consent_hmac_secret": LISTENER_HMAC_SECRET},
-            {"CXONE_ISSUER": sandbox_server.url, "CXONE_API_ENDPOINT": front.api_endpoint,
-             "CXONE_CLIENT_ID": CLIENT_ID, "CXONE_CLIENT_SECRET": CLIENT_SECRET,
-             "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID, "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET},
-            # Debug output: the leak test below searches the most the rulebook writes.
-            verbosity="-vv")
-        rulebook.start()
-        try:
-            yield Studio("http://127.0.0.1:%d" % port, LISTENER_TOKEN, LISTENER_HMAC_SECRET), rulebook, control
-        finally:
-            rulebook.stop()
+    port = free_port()
+    rulebook = Rulebook(
+        str(tmp_path_factory.mktemp("consent")),
+        {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": port,
+         "cxone_consent_token": LISTENER_TOKEN, "cxone_consent_hmac_secret": LISTENER_HMAC_SECRET},
+        {"CXONE_ISSUER": sandbox_server.url,
+         "CXONE_CLIENT_ID": CLIENT_ID, "CXONE_CLIENT_SECRET": CLIENT_SECRET,
+         "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID, "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET},
+        # Debug output: the leak test below searches the most the rulebook writes.
+        verbosity="-vv")
+    rulebook.start()
+    try:
+        yield Studio("http://127.0.0.1:%d" % port, LISTENER_TOKEN, LISTENER_HMAC_SECRET), rulebook, control
+    finally:
+        rulebook.stop()
 
 
 def do_not_record_requests(control, user_id):

@@ -116,3 +116,10 @@ def test_waiting_gives_up_at_the_timeout_with_the_last_status(server, session):
 ])
 def test_a_status_in_words(status, words):
     assert describe_status(status) == words
+
+
+def test_waiting_ends_at_once_when_the_call_has_ended(server, session):
+    server.queue(STATUS, server.answer(404, {"description": "No active interaction"}))
+    fake = FakeTime()
+    confirmed, status, reads = Waiter(30, fake.sleep, fake.clock).wait(session, "u1", is_recording)
+    assert confirmed is False and status["outcome"] == "no_active_call" and reads == 1
