@@ -25,9 +25,6 @@ import time
 import requests
 import yaml
 
-from cxone_sandbox import SandboxError
-
-STATUS_SUFFIX = "/get-recording-status"
 RULEBOOK = "cxone.recording.consent_refused"
 # Logged by ansible-rulebook (-v) once its rule engine takes events.
 READY_LINE = "Waiting for events"

@@ -101,7 +101,7 @@ def test_session_answer_logs_in_discovers_the_api_and_says_how_to_send(cxone_ten
     (5, 600, 4.5),                          # the token's renewal time (a tenth of its life early)
 ])
 def test_ask_again_in_is_the_soonest_of_renewal_interval_and_idle_third(cxone_tenant, expires_in, idle_timeout,
-                                                                    ask_again_in):
+                                                                        ask_again_in):
     cxone_tenant.default("/auth/token", cxone_tenant.token_answer("tok-1", expires_in))
     auth = new_authenticator(cxone_tenant)
     assert broker.answer_session(auth, idle_timeout)["ask_again_in"] == pytest.approx(ask_again_in)
