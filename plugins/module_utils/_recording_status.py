@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.cxone.recording.plugins.module_utils._batch import run_batch
+from ansible_collections.cxone.recording.plugins.module_utils._batch import run_for_agents
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, describe_failure
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
     ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
     USER_ID_OPTION,
-    check_concurrency,
-    normalise_user_ids,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import task_result, utc_now
-from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
 STATUS_PATH = "get-recording-status"
@@ -148,26 +145,14 @@ def argument_spec():
     return spec
 
 
-def _fault_entry(user_id, exc):
+def _failed_entry(user_id, status, msg):
     now = utc_now()
-    return status_entry(user_id, "failed", msg="user %s: unexpected error (%s)" % (user_id, type(exc).__name__),
-                        requested_at=now, answered_at=now)
+    return status_entry(user_id, "failed", status, msg=msg, requested_at=now, answered_at=now)
 
 
 def run_task(module):
     """Read the status of the task's agents: the module's result. Reads for real in check mode too."""
-    hide_url_credentials(module)
-    params = module.params
-    try:
-        user_ids = normalise_user_ids(params["user_id"])
-    except CxoneError as exc:
-        return dict(exc.to_fail_json(), failed=True, changed=False)
-    try:
-        concurrency = check_concurrency(params["concurrency"])
-        with open_session(module, min(concurrency, len(user_ids)), params["adaptive_concurrency"]) as session:
-            entries = run_batch(user_ids, lambda user_id: read_status(session, user_id), _fault_entry, concurrency)
-    except CxoneError as exc:
-        now = utc_now()
-        entries = [status_entry(user_id, "failed", getattr(exc, "status", None), msg=exc.msg, requested_at=now,
-                                answered_at=now) for user_id in user_ids]
-    return task_result("read recording status", entries, STATUS_OUTCOMES, changed_outcomes=(), single_agent_fields=())
+    entries, failure = run_for_agents(module, lambda session, user_id, _options: read_status(session, user_id),
+                                      _failed_entry)
+    return failure or task_result("read recording status", entries, STATUS_OUTCOMES, changed_outcomes=(),
+                                  single_agent_fields=())
