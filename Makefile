@@ -283,12 +283,44 @@ ee-context: venv install-collection ## ansible-builder create on the example exe
 	"$(ANSIBLE_BUILDER)" introspect --sanitize "$(COLLECTIONS)" | tee "$(EE_CONTEXT)/introspect.txt"
 	@grep -q "^- 'requests" "$(EE_CONTEXT)/introspect.txt" || { echo "ERROR: ansible-builder does not see the collection's requirement on requests"; exit 1; }
 
-test: venv link install-collection ee-context unit e2e e2e-oldest e2e-newest sanity sanity-oldest sanity-newest lint changelog-lint release-check docs ## Everything CI runs, in order; stops at the first failure
+test: venv link install-collection ee-context unit e2e unit-eda e2e-eda e2e-oldest e2e-newest sanity sanity-oldest sanity-newest lint changelog-lint release-check docs ## Everything CI runs, in order; stops at the first failure
 	@echo "== make test: all steps passed"
 
 clean: ## Remove build and test output (keeps .venv)
 	rm -rf "$(BUILD)" tests/output .pytest_cache .ansible importer_result.json
 	find . -path './.venv*' -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove .venv, .venv-oldest, .venv-newest and .venv-release
-	rm -rf "$(VENV)" "$(OLDEST_VENV)" "$(NEWEST_VENV)" "$(RELEASE_VENV)"
+distclean: clean ## Also remove .venv and the other .venv-* of the Makefile
+	rm -rf "$(VENV)" "$(OLDEST_VENV)" "$(NEWEST_VENV)" "$(RELEASE_VENV)" "$(EDA_VENV)"
+
+# -- Event-Driven Ansible: the consent_events source and the consent_refused rulebook ----------
+# ansible-rulebook (and its aiohttp) live in their own venv, .venv-eda, with the pinned
+# tests/requirements-eda.txt; it needs a Java 17 runtime (Debian: openjdk-17-jre-headless).
+EDA_VENV := $(ROOT)/.venv-eda
+EDA_STAMP := $(EDA_VENV)/.requirements-installed
+EDA_UNIT_PATHS := tests/unit/extensions
+EDA_E2E_PATHS := tests/e2e/test_consent_events.py
+# The listener's, the rulebook's and the sandbox's Python: the modules run with ansible-rulebook's.
+EDA_ENV := PATH="$(EDA_VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox"
+
+.PHONY: eda-venv unit-eda e2e-eda bench-consent
+
+$(EDA_STAMP): tests/requirements-eda.txt
+	@java_bin=$${JAVA_HOME:+$$JAVA_HOME/bin/}java; \
+	if ! "$$java_bin" -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then \
+	  echo "ERROR: ansible-rulebook needs Java 17 or later ($$java_bin): apt-get install openjdk-17-jre-headless"; exit 1; fi
+	@if [ ! -x "$(EDA_VENV)/bin/python" ]; then echo "+ $(PYTHON) -m venv .venv-eda"; "$(PYTHON)" -m venv "$(EDA_VENV)"; fi
+	"$(EDA_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-eda.txt
+	@touch "$@"
+
+eda-venv: $(EDA_STAMP) ## Create .venv-eda with ansible-rulebook (tests/requirements-eda.txt); checks Java 17
+
+unit-eda: eda-venv ## The consent_events source's unit tests, in .venv-eda (aiohttp)
+	env PYTHONPATH="$(ROOT)/tests/sandbox" "$(EDA_VENV)/bin/python" -m pytest $(EDA_UNIT_PATHS)
+
+e2e-eda: eda-venv install-collection ## ansible-rulebook with the installed consent_refused rulebook against the sandbox
+	env $(EDA_ENV) "$(EDA_VENV)/bin/python" -m pytest $(EDA_E2E_PATHS)
+
+bench-consent: eda-venv install-collection ## 10 refusals/s for 60 s through the rulebook: latency p50/p99, lost, twice
+	@mkdir -p bench/results
+	env $(EDA_ENV) "$(EDA_VENV)/bin/python" bench/consent/run_bench.py --output-dir bench/results

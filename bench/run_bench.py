@@ -11,7 +11,7 @@ bench/results/latest.md with the machine's core count and the versions used.
 Scenarios (see bench/README.md): raw (a plain script, the practical floor), batch over the
 cxone_api connection and direct, a one-agent task, a loop of the module, a loop of
 ansible.builtin.uri, WAN-like latency at several concurrencies, 10,000 agents in one task, and
-a tenant rate limit with fixed and adaptive concurrency.
+a tenant rate limit (50 requests/s) with fixed and adaptive concurrency.
 """
 
 from __future__ import annotations
@@ -120,10 +120,12 @@ class Bench:
 
     # -- set-up ------------------------------------------------------------------------------
 
-    def prepare(self, count, latency_ms=None):
+    def prepare(self, count, latency_ms=None, rate_limit=None):
         self.control.reset()
         self.control.add_tenant(tenant(count))
         self.control.set_latency(self.latency_ms if latency_ms is None else latency_ms)
+        if rate_limit:
+            self.control.settings(tenant_id=TENANT, rate_limit=rate_limit)
 
     def api_base(self):
         """The tenant's API base URL, as a user would look it up once."""
@@ -216,9 +218,10 @@ class Bench:
         return self.repeat("ping task (localhost)", 0, lambda: self.prepare(1), lambda: self.run_playbook(plays),
                            "a task of the smallest size")
 
-    def stop_plays(self, count, over_connection, concurrency=8, loop=False):
+    def stop_plays(self, count, over_connection, concurrency=8, loop=False, adaptive=True):
         ids = agent_ids(count)
-        task = {"name": "stop", "cxone.recording.cxone_recording_stop": {"concurrency": concurrency}}
+        task = {"name": "stop", "cxone.recording.cxone_recording_stop": {"concurrency": concurrency,
+                                                                         "adaptive_concurrency": adaptive}}
         if loop:
             task["cxone.recording.cxone_recording_stop"]["user_id"] = "{{ item }}"
             task["loop"] = "{{ ids }}"
@@ -230,10 +233,11 @@ class Bench:
             play["module_defaults"] = self.direct_defaults()
         return [play]
 
-    def batch(self, name, count, over_connection, concurrency=8, latency_ms=None, loop=False, note=""):
-        plays = self.stop_plays(count, over_connection, concurrency, loop)
+    def batch(self, name, count, over_connection, concurrency=8, latency_ms=None, loop=False, note="",
+              rate_limit=None, adaptive=True):
+        plays = self.stop_plays(count, over_connection, concurrency, loop, adaptive)
         inventory = self.inventory() if over_connection else None
-        return self.repeat(name, count, lambda: self.prepare(count, latency_ms),
+        return self.repeat(name, count, lambda: self.prepare(count, latency_ms, rate_limit),
                            lambda: self._with_requests(self.run_playbook(plays, inventory)), note)
 
     def _with_requests(self, sample):
@@ -333,6 +337,10 @@ def main():
                               note="batch-conn at WAN-like latency")
             row["floor"] = floor
             floors.append("%d in flight: %.2f s" % (concurrency, floor))
+        for adaptive in (False, True):
+            bench.batch("rate limit 50/s, %s" % ("adaptive" if adaptive else "fixed 16"), args.agents, True, 16,
+                        rate_limit=50, adaptive=adaptive,
+                        note="concurrency 16, adaptive_concurrency %s" % str(adaptive).lower())
         saved_runs, bench.runs = bench.runs, 1
         bench.batch("10,000 agents, one task", args.large, True, 64, latency_ms=0, note="memory: concurrency 64, no latency")
         bench.runs = saved_runs

@@ -31,6 +31,15 @@ options:
       - How many requests of a batch are in flight at once, from 1 to 64.
     type: int
     default: 8
+  adaptive_concurrency:
+    description:
+      - Whether the batch sends fewer requests at once while CXone rate-limits it.
+      - On an HTTP 429 the number of requests in flight is halved (once per second at most),
+        and every other answer raises it again, about one more per round of answers, up to
+        O(concurrency). A C(Retry-After) pauses the whole batch, not only the request that got it.
+      - V(false) keeps O(concurrency) requests in flight whatever CXone answers.
+    type: bool
+    default: true
 notes:
   - Each agent gets one entry in RV(results), in input order, even when others fail. The task
     fails when any agent failed; the entries of the others are still returned.

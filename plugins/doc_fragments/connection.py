@@ -51,9 +51,14 @@ options:
     type: str
   access_token:
     description:
-    - A bearer token obtained elsewhere, used as is instead of logging in.
+    - A bearer token obtained elsewhere, used first, before any login.
     - If not set, the environment variable E(CXONE_ACCESS_TOKEN) is used.
-    - 'It cannot be renewed: when CXone rejects it, the task fails.'
+    - When it is a JWT, its C(exp) claim says when it expires; an opaque token is used until
+      CXone rejects it.
+    - When CXone rejects it (HTTP 401) or it has expired, and O(client_id), O(client_secret),
+      O(access_key_id) and O(access_key_secret) are all set, the collection logs in with them
+      and carries on, once; without them the task fails saying so (an expired JWT before any
+      request).
     - Either O(access_token), or all of O(client_id), O(client_secret), O(access_key_id) and O(access_key_secret)
       must be set.
     type: str

@@ -31,6 +31,8 @@ options:
         C(failed) with the last status read in their C(msg). RV(results[].confirmed) says which.
       - The status is read with backoff (0.5 s, doubling up to 5 s) within the batch's
         O(concurrency), with the task's token.
+      - When the agent's call has ended before its status confirmed the request, the agent ends
+        C(failed) at once, its C(msg) saying so, rather than after O(wait_timeout).
     type: bool
     default: false
   wait_timeout:

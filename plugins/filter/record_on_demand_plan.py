@@ -38,8 +38,21 @@ options:
       - Each entry has C(action) (V(start), V(stop) or V(do_not_record)), C(user_ids) (one user
         id, a comma-separated string or a list; C(user_id) is an alias) and, for V(start) only,
         C(media_type) (V(voice), the default, or V(voiceAndScreen)).
+      - Instead of or besides C(user_ids), an entry may name agents by C(user_names) (login
+        names), C(emails) or C(teams) (team names); these are looked up with
+        M(cxone.recording.cxone_user_info) and resolved through O(users).
     type: raw
     required: true
+  users:
+    description:
+      - The RV(cxone.recording.cxone_user_info#module:users) of a M(cxone.recording.cxone_user_info)
+        task run with the plan's RV(_value.selectors). Each entry's C(user_names), C(emails) and
+        C(teams) become the user ids of the users they match, exactly but ignoring case; a value
+        that matches none of them is a problem of the plan.
+      - Left out, the selectors are only collected in RV(_value.selectors) and the batches hold
+        the entries' C(user_ids).
+    type: list
+    elements: dict
 seealso:
   - plugin: cxone.recording.record_on_demand_report
     plugin_type: filter
@@ -62,6 +75,23 @@ EXAMPLES = r"""
 #   start: {voice: [], voiceAndScreen: [11111111-0000-4000-8000-000000000002]}
 #   conflicts: [11111111-0000-4000-8000-000000000001]
 #   agents: 2
+#   selectors: {user_name: [], email: [], team: []}
+
+- name: Look up the agents a plan names by team or login name
+  cxone.recording.cxone_user_info:
+    user_name: "{{ (plan | cxone.recording.record_on_demand_plan).selectors.user_name }}"
+    team: "{{ (plan | cxone.recording.record_on_demand_plan).selectors.team }}"
+  register: found
+  vars:
+    plan:
+      - action: stop
+        teams: [Billing EMEA]
+      - action: start
+        user_names: [jdoe]
+
+- name: Merge the plan with the agents found
+  ansible.builtin.set_fact:
+    batches: "{{ plan | cxone.recording.record_on_demand_plan(users=found.users) }}"
 """
 
 RETURN = r"""
@@ -87,6 +117,11 @@ _value:
     agents:
       description: How many distinct agents the plan names.
       type: int
+    selectors:
+      description:
+        - The plan's C(user_names), C(emails) and C(teams), each value once, as the options
+          C(user_name), C(email) and C(team) of M(cxone.recording.cxone_user_info).
+      type: dict
 """
 
 import yaml
@@ -95,7 +130,10 @@ from ansible.module_utils.common.text.converters import to_text
 
 ACTIONS = ("do_not_record", "stop", "start")
 MEDIA_TYPES = ("voice", "voiceAndScreen")
-ENTRY_KEYS = ("action", "user_ids", "user_id", "media_type")
+# Selector keys of an entry -> the cxone_user_info option and the user field they match.
+SELECTOR_KEYS = (("user_names", "user_name"), ("emails", "email"), ("teams", "team_name"))
+SELECTOR_OPTIONS = {"user_names": "user_name", "emails": "email", "teams": "team"}
+ENTRY_KEYS = ("action", "user_ids", "user_id", "media_type") + tuple(key for key, _field in SELECTOR_KEYS)
 # The same limit the recording modules apply, checked here so a plan fails before its first batch.
 MAX_USER_ID_LENGTH = 256
 # A refusal names this many ambiguous agents; a longer plan would bury the message.
@@ -109,7 +147,9 @@ def _entry_user_ids(entry, problems, where):
         return []
     key = "user_id" if "user_id" in entry else "user_ids"
     if key not in entry or entry[key] is None:
-        problems.append("%s: user_ids is missing; give one user id or a list of them" % where)
+        if not any(entry.get(selector) for selector, _field in SELECTOR_KEYS):
+            problems.append("%s: user_ids is missing; give one user id or a list of them (or user_names, "
+                            "emails or teams)" % where)
         return []
     values = entry[key]
     if isinstance(values, str):
@@ -160,9 +200,44 @@ def _check_entry(number, entry, problems):
         elif media_type not in MEDIA_TYPES:
             problems.append("%s: media_type %r is unknown; use voice or voiceAndScreen" % (where, to_text(media_type)))
     user_ids = _entry_user_ids(entry, problems, where)
+    selectors = _entry_selectors(entry, problems, where)
     if action == "start" and media_type is None:
         media_type = "voice"
-    return action, media_type, user_ids
+    return action, media_type, user_ids, selectors
+
+
+def _entry_selectors(entry, problems, where):
+    """``{selector key: [values]}`` of the entry's user_names, emails and teams (strings split at commas)."""
+    selectors = {}
+    for key, _field in SELECTOR_KEYS:
+        values = entry.get(key)
+        if values is None:
+            continue
+        if isinstance(values, str):
+            values = values.split(",")
+        if not isinstance(values, (list, tuple)) or not values:
+            problems.append("%s: %s must be a non-empty list of names" % (where, key))
+            continue
+        texts = [value.strip() for value in values if isinstance(value, str) and value.strip()]
+        if len(texts) != len(values):
+            problems.append("%s: %s has an empty or non-text item" % (where, key))
+            continue
+        selectors[key] = texts
+    return selectors
+
+
+def _resolve(selectors, users, where, problems):
+    """The user ids ``users`` (cxone_user_info's result) holds for an entry's selectors, in order."""
+    found = []
+    for key, field in SELECTOR_KEYS:
+        for value in selectors.get(key, ()):
+            matches = [user["user_id"] for user in users
+                       if isinstance(user, dict) and isinstance(user.get(field), str)
+                       and user[field].casefold() == value.casefold() and user.get("user_id")]
+            if not matches:
+                problems.append("%s: %s %r matches no user" % (where, key, value))
+            found.extend(matches)
+    return found
 
 
 def _ambiguities(named):
@@ -191,8 +266,12 @@ def _parse_text(text):
                                  % (position, getattr(exc, "problem", None) or exc)) from None
 
 
-def record_on_demand_plan(plan):
-    """The plan as one batch per action; AnsibleFilterError lists every problem found."""
+def record_on_demand_plan(plan, users=None):
+    """The plan as one batch per action; AnsibleFilterError lists every problem found.
+
+    ``users`` is the ``users`` list of a ``cxone_user_info`` task that looked up the plan's
+    ``selectors``; without it, entries' user_names, emails and teams are only collected.
+    """
     if isinstance(plan, str):
         plan = _parse_text(plan)
     if not isinstance(plan, (list, tuple)):
@@ -202,11 +281,21 @@ def record_on_demand_plan(plan):
     batches = {"do_not_record": [], "stop": [], "start": {media: [] for media in MEDIA_TYPES}}
     # user id -> action -> first entry number (for start: media type -> first entry number)
     named = {}
+    wanted = {option: [] for option in SELECTOR_OPTIONS.values()}
+    wanted_seen = {option: set() for option in SELECTOR_OPTIONS.values()}
     for number, entry in enumerate(plan, 1):
         checked = _check_entry(number, entry, problems)
         if checked is None or checked[0] not in ACTIONS:
             continue
-        action, media_type, user_ids = checked
+        action, media_type, user_ids, selectors = checked
+        for key, values in selectors.items():
+            option = SELECTOR_OPTIONS[key]
+            for value in values:
+                if value.casefold() not in wanted_seen[option]:
+                    wanted_seen[option].add(value.casefold())
+                    wanted[option].append(value)
+        if selectors and users is not None:
+            user_ids = user_ids + _resolve(selectors, users, "entry %d" % number, problems)
         for user_id in user_ids:
             seen = named.setdefault(user_id, {})
             if action == "start":
@@ -235,6 +324,7 @@ def record_on_demand_plan(plan):
                 batches["start"][next(iter(seen["start"]))].append(user_id)
     batches["conflicts"] = conflicts
     batches["agents"] = len(named)
+    batches["selectors"] = wanted
     return batches
 
 

@@ -23,9 +23,9 @@ The calls (methods of the connection plugin, named by the ``CALL_*`` constants):
     CXone answered 401 to the token whose fingerprint is ``rejected``: the token to retry with.
     However many workers report the same token, it is renewed once.
 
-Every answer holds ``access_token`` and ``check_in``: the seconds after which the module must
+Every answer holds ``access_token`` and ``ask_again_in``: the seconds after which the module must
 call ``cxone_token`` again before using the token. That is the sooner of the token's renewal
-time, ``CHECK_IN_INTERVAL`` and a third of the connection's idle timeout, so the calls also
+time, ``ASK_AGAIN_INTERVAL`` and a third of the connection's idle timeout, so the calls also
 keep the connection alive during a long batch (it exits after an idle timeout).
 
 ``confirmed`` is the fingerprint of a token CXone accepted since the module's last call, or
@@ -61,13 +61,13 @@ CALL_RENEW = "cxone_renew"
 
 # Keys of every answer but an error.
 ACCESS_TOKEN = "access_token"
-CHECK_IN = "check_in"
+ASK_AGAIN_IN = "ask_again_in"
 # Keys the session answer adds.
 SESSION_KEYS = ("api_base_url", "recording_api_path", "timeout", "retries", "validate_certs", "ca_path")
 ERROR = "error"
 
-# A module checks in at least this often, however long the token is valid.
-CHECK_IN_INTERVAL = 10.0
+# A module asks the connection again at least this often, however long the token is valid.
+ASK_AGAIN_INTERVAL = 10.0
 
 _ERROR_TYPES = {cls.__name__: cls for cls in (AuthError, SettingsError, TransportError, CxoneError)}
 
@@ -76,7 +76,7 @@ _ERROR_TYPES = {cls.__name__: cls for cls in (AuthError, SettingsError, Transpor
 
 def _token_answer(bearer, idle_timeout):
     token, renew_in = bearer
-    return {ACCESS_TOKEN: token, CHECK_IN: min(renew_in, CHECK_IN_INTERVAL, idle_timeout / 3.0)}
+    return {ACCESS_TOKEN: token, ASK_AGAIN_IN: min(renew_in, ASK_AGAIN_INTERVAL, idle_timeout / 3.0)}
 
 
 def answer_session(authenticator, idle_timeout):
@@ -125,7 +125,7 @@ def _raise_error_answer(error):
 class BrokerClient:
     """The module's side: a token source (``bearer``, ``confirm``, ``renew``) backed by the connection.
 
-    It calls the connection only when its ``check_in`` time has come or CXone rejected the
+    It calls the connection only when its ``ask_again_in`` time has come or CXone rejected the
     token; in between, a batch's workers share the token it holds.
     """
 
@@ -133,7 +133,7 @@ class BrokerClient:
         self._connection = Connection(socket_path)
         self._lock = threading.Lock()
         self._token = None
-        self._check_in_at = 0.0
+        self._ask_again_at = 0.0
         # A fingerprint CXone accepted, told to the connection with the next call.
         self._confirmed = None
 
@@ -148,8 +148,8 @@ class BrokerClient:
 
     def _keep(self, answer):
         self._token = answer[ACCESS_TOKEN]
-        self._check_in_at = time.monotonic() + answer[CHECK_IN]
-        return self._token, answer[CHECK_IN]
+        self._ask_again_at = time.monotonic() + answer[ASK_AGAIN_IN]
+        return self._token, answer[ASK_AGAIN_IN]
 
     def _take_confirmed(self):
         confirmed, self._confirmed = self._confirmed, None
@@ -163,9 +163,9 @@ class BrokerClient:
 
     def bearer(self):
         with self._lock:
-            if time.monotonic() >= self._check_in_at:
+            if time.monotonic() >= self._ask_again_at:
                 return self._keep(self._call(CALL_TOKEN, self._take_confirmed()))
-            return self._token, self._check_in_at - time.monotonic()
+            return self._token, self._ask_again_at - time.monotonic()
 
     def confirm(self, fingerprint):
         with self._lock:
@@ -175,7 +175,7 @@ class BrokerClient:
         with self._lock:
             if token_fingerprint(self._token) != rejected_fingerprint:
                 # Another worker renewed it already.
-                return self._token, self._check_in_at - time.monotonic()
+                return self._token, self._ask_again_at - time.monotonic()
             return self._keep(self._call(CALL_RENEW, rejected_fingerprint, self._take_confirmed()))
 
     def close(self):

@@ -22,6 +22,7 @@ MAX_CONTACT_ID_LENGTH = 256
 
 USER_ID_OPTION = {"type": "list", "elements": "str", "required": True, "aliases": ["user_ids"]}
 CONCURRENCY_OPTION = {"type": "int", "default": DEFAULT_CONCURRENCY}
+ADAPTIVE_CONCURRENCY_OPTION = {"type": "bool", "default": True}
 WAIT_OPTIONS = {"wait": {"type": "bool", "default": False}, "wait_timeout": {"type": "int", "default": 30}}
 EXPECTED_CONTACTS_OPTION = {"type": "dict"}
 

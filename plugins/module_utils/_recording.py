@@ -18,21 +18,20 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.cxone.recording.plugins.module_utils._batch import run_batch
+from ansible_collections.cxone.recording.plugins.module_utils._batch import run_for_agents
 from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     NO_HINTS,
     CxoneError,
     describe_failure,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
+    ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
     EXPECTED_CONTACTS_OPTION,
     USER_ID_OPTION,
     WAIT_OPTIONS,
-    check_concurrency,
     check_expected_contacts,
     check_wait_timeout,
-    normalise_user_ids,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._recording_status import (
     CUSTOMER_DISCONSENT,
@@ -42,13 +41,11 @@ from ansible_collections.cxone.recording.plugins.module_utils._recording_status 
     read_status,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import (
-    failed_entries,
     planned_entries,
     result_entry,
     task_result,
     utc_now,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._session import open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
 
@@ -89,6 +86,7 @@ def argument_spec(operation):
         "user_id": dict(USER_ID_OPTION),
         "no_active_call": {"type": "str", "default": "fail", "choices": list(NO_ACTIVE_CALL_CHOICES)},
         "concurrency": dict(CONCURRENCY_OPTION),
+        "adaptive_concurrency": dict(ADAPTIVE_CONCURRENCY_OPTION),
     }
     if operation.takes_media_type:
         spec["media_type"] = {"type": "str", "default": "voice", "choices": list(MEDIA_TYPES)}
@@ -209,35 +207,14 @@ def _entry_from_answer(user_id, answer, no_active_call, requested_at):
                         answer.unanswered_attempts, msg, requested_at, utc_now())
 
 
-def _unexpected_fault(user_id, exc):
-    # The error's type is named, not its text, which could quote a request.
+def _failed_entry(user_id, status, msg):
     now = utc_now()
-    return result_entry(user_id, "failed", msg="user %s: unexpected error (%s); the request may or may not have "
-                        "reached CXone" % (user_id, type(exc).__name__), requested_at=now, answered_at=now)
+    return result_entry(user_id, "failed", status, msg=msg, requested_at=now, answered_at=now)
 
 
 def run_task(module, operation):
-    """Run ``operation`` for the task's agents and return the module's result.
-
-    The user ids are checked first: without valid ones there is nothing to report per agent.
-    After that, any failure (a bad setting, a refused login, no API found) fails each agent
-    with that reason, so that every user id has its entry and the summary is complete.
-    """
-    params = module.params
-    try:
-        user_ids = normalise_user_ids(params["user_id"])
-    except CxoneError as exc:
-        return dict(exc.to_fail_json(), failed=True, changed=False)
-    try:
-        concurrency = check_concurrency(params["concurrency"])
-        options = task_options(params, operation, user_ids)
-        with open_session(module, min(concurrency, len(user_ids))) as session:
-            if module.check_mode and not options.expected_contacts:
-                entries = planned_entries(user_ids)
-            else:
-                entries = run_batch(
-                    user_ids, lambda user_id: act_for_agent(session, operation, user_id, options, module.check_mode),
-                    _unexpected_fault, concurrency)
-    except CxoneError as exc:
-        entries = failed_entries(user_ids, exc)
-    return task_result(operation.in_words, entries)
+    """Run ``operation`` for the task's agents and return the module's result (see ``run_for_agents``)."""
+    entries, failure = run_for_agents(
+        module, lambda session, user_id, options: act_for_agent(session, operation, user_id, options, module.check_mode),
+        _failed_entry, lambda params, user_ids: task_options(params, operation, user_ids))
+    return failure or task_result(operation.in_words, entries)

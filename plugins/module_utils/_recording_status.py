@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.cxone.recording.plugins.module_utils._batch import run_batch
+from ansible_collections.cxone.recording.plugins.module_utils._batch import run_for_agents
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, describe_failure
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
+    ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
     USER_ID_OPTION,
-    check_concurrency,
-    normalise_user_ids,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import task_result, utc_now
-from ansible_collections.cxone.recording.plugins.module_utils._session import open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
 STATUS_PATH = "get-recording-status"
@@ -118,7 +116,10 @@ class Waiter:
         self._clock = clock
 
     def wait(self, session, user_id, condition):
-        """``(confirmed, last status read, reads)``; reads once at least, then backs off."""
+        """``(confirmed, last status read, reads)``; reads once at least, then backs off.
+
+        Gives up at once when the agent has no active call any more (the call ended).
+        """
         deadline = self._clock() + self.timeout
         delay = WAIT_FIRST_DELAY
         reads = 0
@@ -128,7 +129,8 @@ class Waiter:
             reads += 1
             if status["outcome"] == "found" and condition(status):
                 return True, status, reads
-            if self._clock() >= deadline:
+            # A call that ended will show nothing more: waiting longer could not confirm it.
+            if status["outcome"] == "no_active_call" or self._clock() >= deadline:
                 return False, status, reads
             delay = min(delay * 2, WAIT_DELAY_CAP)
 
@@ -137,29 +139,20 @@ class Waiter:
 
 def argument_spec():
     """The options of ``cxone_recording_info``: the agents, the batch, the connection settings."""
-    spec = {"user_id": dict(USER_ID_OPTION), "concurrency": dict(CONCURRENCY_OPTION)}
+    spec = {"user_id": dict(USER_ID_OPTION), "concurrency": dict(CONCURRENCY_OPTION),
+            "adaptive_concurrency": dict(ADAPTIVE_CONCURRENCY_OPTION)}
     spec.update(connection_argument_spec())
     return spec
 
 
-def _fault_entry(user_id, exc):
+def _failed_entry(user_id, status, msg):
     now = utc_now()
-    return status_entry(user_id, "failed", msg="user %s: unexpected error (%s)" % (user_id, type(exc).__name__),
-                        requested_at=now, answered_at=now)
+    return status_entry(user_id, "failed", status, msg=msg, requested_at=now, answered_at=now)
 
 
 def run_task(module):
     """Read the status of the task's agents: the module's result. Reads for real in check mode too."""
-    try:
-        user_ids = normalise_user_ids(module.params["user_id"])
-    except CxoneError as exc:
-        return dict(exc.to_fail_json(), failed=True, changed=False)
-    try:
-        concurrency = check_concurrency(module.params["concurrency"])
-        with open_session(module, min(concurrency, len(user_ids))) as session:
-            entries = run_batch(user_ids, lambda user_id: read_status(session, user_id), _fault_entry, concurrency)
-    except CxoneError as exc:
-        now = utc_now()
-        entries = [status_entry(user_id, "failed", getattr(exc, "status", None), msg=exc.msg, requested_at=now,
-                                answered_at=now) for user_id in user_ids]
-    return task_result("read recording status", entries, STATUS_OUTCOMES, changed_outcomes=(), single_agent_fields=())
+    entries, failure = run_for_agents(module, lambda session, user_id, _options: read_status(session, user_id),
+                                      _failed_entry)
+    return failure or task_result("read recording status", entries, STATUS_OUTCOMES, changed_outcomes=(),
+                                  single_agent_fields=())

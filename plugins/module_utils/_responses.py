@@ -31,12 +31,16 @@ def summarise_text(text, limit=_SUMMARY_LIMIT):
 
 
 def decode_json(text):
-    """Parse a JSON body; None when it is empty or not JSON (gateways answer HTML)."""
+    """Parse a JSON body; None when it is empty or not JSON (gateways answer HTML).
+
+    A body nested too deeply for the parser counts as not JSON: no answer, however odd, may
+    end a task with a Python error.
+    """
     if not text:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -58,14 +58,6 @@ def planned_entries(user_ids):
     return [result_entry(user_id, "planned", msg="check mode: nothing was sent") for user_id in user_ids]
 
 
-def failed_entries(user_ids, error):
-    """Every agent failed for one reason found before their requests (e.g. login refused)."""
-    now = utc_now()
-    # No request was sent for any agent: what the login or discovery tried is in ``msg``.
-    return [result_entry(user_id, "failed", getattr(error, "status", None), msg=error.msg,
-                         requested_at=now, answered_at=now) for user_id in user_ids]
-
-
 def summarise(entries, outcomes=OUTCOMES):
     """How many entries ended with each outcome, and ``total``."""
     summary = dict.fromkeys(outcomes, 0)

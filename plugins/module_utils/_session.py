@@ -19,7 +19,12 @@ from __future__ import annotations
 from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
 from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
 from ansible_collections.cxone.recording.plugins.module_utils._broker import BrokerClient
-from ansible_collections.cxone.recording.plugins.module_utils._settings import SETTING_NAMES, validate_settings
+from ansible_collections.cxone.recording.plugins.module_utils._pacing import AdaptiveLimit
+from ansible_collections.cxone.recording.plugins.module_utils._settings import (
+    SETTING_NAMES,
+    url_credentials,
+    validate_settings,
+)
 from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport, disable_insecure_warnings
 
 INSECURE_WARNING = ("validate_certs is false: CXone's TLS certificate is not verified, so the "
@@ -46,26 +51,27 @@ class Session:
         self.close()
 
 
-def _transport(timeout, retries, validate_certs, ca_path, concurrency, warn):
+def _transport(timeout, retries, validate_certs, ca_path, concurrency, adaptive, warn):
     if not validate_certs:
         warn(INSECURE_WARNING)
         disable_insecure_warnings()
     verify = (ca_path or True) if validate_certs else False
-    return Transport(timeout, retries, verify, pool_size=concurrency)
+    pacing = AdaptiveLimit(concurrency) if adaptive else None
+    return Transport(timeout, retries, verify, pool_size=concurrency, pacing=pacing)
 
 
-def _brokered_session(socket_path, concurrency, warn):
+def _brokered_session(socket_path, concurrency, adaptive, warn):
     broker = BrokerClient(socket_path)
     info = broker.open()
     transport = _transport(info["timeout"], info["retries"], info["validate_certs"], info["ca_path"],
-                           concurrency, warn)
+                           concurrency, adaptive, warn)
     return Session(ApiClient(broker, transport, info["api_base_url"]), info["recording_api_path"], broker.close)
 
 
-def _direct_session(params, concurrency, warn):
+def _direct_session(params, concurrency, adaptive, warn):
     settings = validate_settings({name: params.get(name) for name in SETTING_NAMES})
     transport = _transport(settings.timeout, settings.retries, settings.validate_certs, settings.ca_path,
-                           concurrency, warn)
+                           concurrency, adaptive, warn)
     try:
         authenticator = Authenticator(settings, transport)
         authenticator.bearer()
@@ -76,12 +82,23 @@ def _direct_session(params, concurrency, warn):
     return Session(client, settings.recording_api_path)
 
 
-def open_session(module, concurrency):
+def hide_url_credentials(module):
+    """Keep a password written into a URL option out of every output of the task.
+
+    Such a URL is refused, but AnsibleModule would still show it in the task's invocation; the
+    module's first step is to add it to the values ``no_log`` hides.
+    """
+    module.no_log_values.update(url_credentials(module.params))
+
+
+def open_session(module, concurrency, adaptive=True):
     """Log in (or borrow the connection's token) and find the API: the ``Session`` for this task.
 
-    Raises ``CxoneError`` when the settings are wrong, the login fails or the API cannot be found.
+    ``concurrency`` requests at most are in flight; with ``adaptive``, fewer while CXone answers
+    429. Raises ``CxoneError`` when the settings are wrong, the login fails or the API cannot be
+    found.
     """
     socket_path = getattr(module, "_socket_path", None)
     if socket_path:
-        return _brokered_session(socket_path, concurrency, module.warn)
-    return _direct_session(module.params, concurrency, module.warn)
+        return _brokered_session(socket_path, concurrency, adaptive, module.warn)
+    return _direct_session(module.params, concurrency, adaptive, module.warn)

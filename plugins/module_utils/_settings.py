@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import string
 from collections import namedtuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
@@ -53,6 +54,12 @@ SETTINGS = (
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
 SECRET_NAMES = tuple(setting.name for setting in SETTINGS if setting.secret)
 PASSWORD_GRANT_NAMES = ("client_id", "client_secret", "access_key_id", "access_key_secret")
+URL_SETTING_NAMES = ("issuer", "api_endpoint")
+
+# What may stand between "//" and the path of a URL setting: a host name or a bracketed IPv6
+# address, and an optional port. urlsplit alone would accept "http://[::1]evil.com" with
+# hostname "::1", a loopback address that lets plain HTTP through to another host.
+_HOST_AND_PORT = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\[\]@:/?#\\%\s]+))(?::[0-9]{1,5})?")
 
 
 class Settings(namedtuple("Settings", SETTING_NAMES)):
@@ -69,8 +76,18 @@ class Settings(namedtuple("Settings", SETTING_NAMES)):
 
     @property
     def uses_given_token(self):
-        """True when the user supplied a bearer token instead of login credentials."""
+        """True when the user supplied a bearer token (used first, see ``Authenticator``)."""
         return bool(self.access_token)
+
+    @property
+    def missing_login_settings(self):
+        """The names of the four login settings that are not set, in their usual order."""
+        return [name for name in PASSWORD_GRANT_NAMES if not getattr(self, name)]
+
+    @property
+    def can_log_in(self):
+        """True when all four login settings are set, so that the collection can log in itself."""
+        return not self.missing_login_settings
 
     @property
     def verify(self):
@@ -102,26 +119,87 @@ def _is_loopback(host):
         return False
 
 
+def _authority(value):
+    """The part of a URL between "//" and its path, query or fragment: where user info sits."""
+    rest = value.partition("://")[2] if "://" in value else value
+    return re.split(r"[/?#]", rest, maxsplit=1)[0]
+
+
+def shown_url(value):
+    """What a message may show of a URL: scheme, host, port and path, never user info or query.
+
+    Works on any text, also on a value that is not a valid URL, without parsing it.
+    """
+    value = str(value)
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    authority = _authority(rest)
+    path = re.split(r"[?#]", rest[len(authority):], maxsplit=1)[0]
+    return "%s%s%s" % (scheme + sep, authority.rpartition("@")[2], path)
+
+
+def url_credentials(values):
+    """User info found in the URL settings of ``values`` (raw module params or plugin options).
+
+    The password and the whole ``user:password`` text (also percent-decoded) of each URL that
+    carries them. Such a URL is refused by ``check_url`` without being echoed; these strings
+    are for the module to add to ``AnsibleModule.no_log_values``, so that the invocation shown
+    with -vvv and later outputs hide them too.
+    """
+    found = []
+    for name in URL_SETTING_NAMES:
+        value = values.get(name)
+        if not isinstance(value, str):
+            continue
+        user_info = _authority(value.strip()).rpartition("@")[0]
+        if not user_info:
+            continue
+        password = user_info.partition(":")[2]
+        for text in (user_info, unquote(user_info), password, unquote(password)):
+            if text and text not in found:
+                found.append(text)
+    return found
+
+
 def check_url(name, value, allow_plain_http=False):
-    """Raise unless ``value`` is an absolute http(s) URL without query, fragment or credentials."""
+    """Raise unless ``value`` is an absolute http(s) URL without query, fragment or user info.
+
+    Messages show at most the scheme, host, port and path of ``value`` (see ``shown_url``).
+    """
     if not isinstance(value, str) or not value.strip():
         raise SettingsError("%s: must be a URL such as https://cxone.niceincontact.com, got an empty value" % name)
+    if "@" in _authority(value.strip()):
+        # Nothing of the value is shown: the user info is likely a password.
+        raise SettingsError("%s: the URL must not carry a user name or password (user info before @); "
+                            "CXone credentials have their own settings" % name)
+    shown = shown_url(value)
     if value != value.strip() or any(ord(char) < 32 or char == " " for char in value):
-        raise SettingsError("%s: %r must not contain spaces or control characters" % (name, value))
+        raise SettingsError("%s: %r must not contain spaces or control characters" % (name, shown))
     try:
         parts = urlsplit(value)
         parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
     except ValueError as exc:
-        raise SettingsError("%s: %r is not a valid URL (%s)" % (name, value, exc)) from None
+        raise SettingsError("%s: %r is not a valid URL (%s)" % (name, shown, exc)) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise SettingsError("%s: %r must be an absolute https:// URL with a host name" % (name, value))
+        raise SettingsError("%s: %r must be an absolute https:// URL with a host name" % (name, shown))
+    host = _HOST_AND_PORT.fullmatch(parts.netloc)
+    if host is None or (host.group("ipv6") and not _is_ipv6(host.group("ipv6"))):
+        raise SettingsError("%s: %r must have a host name or a bracketed IPv6 address, then an optional "
+                            ":port, before the path" % (name, shown))
     if parts.query or parts.fragment:
-        raise SettingsError("%s: %r must not have a query string or fragment" % (name, value))
-    if parts.username or parts.password:
-        raise SettingsError("%s: the URL must not carry a user name or password" % name)
+        raise SettingsError("%s: %r must not have a query string or fragment" % (name, shown))
     if not allow_plain_http:
         check_secure_url(name, value)
     return value.rstrip("/")
+
+
+def _is_ipv6(text):
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_range(name, value, bounds):
@@ -153,7 +231,9 @@ def is_bearer_token(token):
 def validate_settings(values):
     """Turn raw values (module params, plugin options) into ``Settings``, or raise SettingsError.
 
-    Missing keys take their defaults. Nothing here touches the network.
+    Missing keys take their defaults. Nothing here touches the network. Either ``access_token``
+    or all four login settings are required; with both, the token is used first and the login
+    settings are its fallback (see ``Authenticator``).
     """
     raw = {}
     for setting in SETTINGS:
@@ -213,4 +293,4 @@ def check_secure_url(name, url):
     if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
         raise SettingsError(
             "%s: %r uses plain http:// to a host other than this machine; credentials and tokens "
-            "are only sent over https:// (set allow_plain_http to accept this)" % (name, url))
+            "are only sent over https:// (set allow_plain_http to accept this)" % (name, shown_url(url)))

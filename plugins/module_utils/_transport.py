@@ -4,6 +4,10 @@
 
 """HTTP to CXone: one ``requests.Session``, timeouts, TLS and retries with backoff.
 
+Requests carry only the collection's own credentials: a ``~/.netrc`` is never applied, while
+proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) are. A certificate that fails
+verification is final; any other failure during TLS is a lost connection like the rest.
+
 Retrying a recording operation is safe because repeating one has no further effect (a second
 stop leaves the call stopped, do-not-record is sticky). An attempt that got no answer may
 still have reached CXone, so a reply counts such attempts for the result to report.
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
+import ssl
 import threading
 import time
 
@@ -35,6 +41,10 @@ RETRYABLE_STATUSES = frozenset((425, 429, 500, 502, 503, 504))
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
+# Workers told the same Retry-After wait it plus a random share of this spread, so that a
+# batch does not come back in the same millisecond (see backoff_delay).
+RETRY_AFTER_SPREAD = 0.2
+RETRY_AFTER_MIN_SPREAD = 1.0
 
 USER_AGENT = "cxone.recording-ansible-collection"
 
@@ -48,15 +58,21 @@ def require_requests():
 
 
 class Reply:
-    """One HTTP answer, with what it took to get it."""
+    """One HTTP answer, with what it took to get it.
 
-    __slots__ = ("status", "body", "text", "content_type", "attempts", "unanswered_attempts")
+    ``body`` is the decoded JSON (None when the body is empty or not JSON); ``body_is_json``
+    tells a JSON ``null`` from a body that is not JSON at all, such as a proxy's HTML page
+    answered with 200.
+    """
+
+    __slots__ = ("status", "body", "body_is_json", "text", "content_type", "attempts", "unanswered_attempts")
 
     def __init__(self, status, text, content_type, attempts, unanswered_attempts):
         self.status = status
         self.text = text
         self.content_type = content_type
         self.body = decode_json(text)
+        self.body_is_json = self.body is not None or (text or "").strip() == "null"
         self.attempts = attempts
         self.unanswered_attempts = unanswered_attempts
 
@@ -70,50 +86,63 @@ class Reply:
         return message_from_body(self.body, self.text, self.content_type)
 
 
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
 def retry_after_seconds(value, now=None):
-    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), or None."""
-    if not value:
+    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), or None.
+
+    Anything else (other digits than 0-9, a date that cannot be, text) is None: the retry
+    then backs off as without the header.
+    """
+    if not value or not isinstance(value, str):
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DELAY_SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when is None:
+            return None
+        now = time.time() if now is None else now
+        return max(0.0, when.timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
 
 
 def backoff_delay(retry_number, retry_after=None, rand=random.random):
     """How long to wait before retry ``retry_number`` (1 for the first retry).
 
-    Exponential backoff with full jitter spreads a batch's retries; a ``Retry-After`` from
-    CXone wins, capped so that a hostile or broken header cannot stall a play for hours.
+    Exponential backoff with full jitter spreads a batch's retries. A ``Retry-After`` from
+    CXone wins, capped so that a hostile or broken header cannot stall a play for hours, and
+    is waited plus up to a fifth more (at least up to one second more when it asks for a
+    second or more), so that 64 workers told "Retry-After: 1" come back spread over a second.
     """
     if retry_after is not None:
-        return min(retry_after, RETRY_AFTER_CAP)
+        wait = min(retry_after, RETRY_AFTER_CAP)
+        return wait + rand() * max(wait * RETRY_AFTER_SPREAD, min(wait, RETRY_AFTER_MIN_SPREAD))
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (retry_number - 1)))
     return ceiling * (0.5 + rand() / 2)
 
 
-def _connection_error_text(exc):
-    """A short reason for a connection failure, without the library's nested repr."""
-    reason = exc
-    for _depth in range(5):
-        nested = getattr(reason, "reason", None)
-        if not isinstance(nested, BaseException):
-            nested = reason.args[0] if reason.args else None
-        if not isinstance(nested, BaseException):
-            break
-        reason = nested
-    text = str(reason)
-    # urllib3 prefixes "<urllib3.connection.HTTPSConnection object at 0x...>: "; drop it.
-    if text.startswith("<") and ">: " in text:
-        text = text.split(">: ", 1)[1]
-    return summarise_text(text or type(reason).__name__, 160)
+def worst_case_seconds(timeout, retries, budget=None):
+    """The longest one ``Transport.request`` can take: every attempt times out and every wait
+    is the longest ``Retry-After`` allowed; with a ``budget`` (seconds), at most that."""
+    longest_wait = backoff_delay(1, RETRY_AFTER_CAP, rand=lambda: 1.0)
+    unbounded = (retries + 1) * timeout + retries * longest_wait
+    return unbounded if budget is None else min(unbounded, budget)
+
+
+class _OwnHeadersOnly:
+    """The ``auth`` of every request: leaves the request as built.
+
+    Without an ``auth``, requests reads ~/.netrc and replaces the Authorization header with
+    the credentials it finds there, which would send a netrc password to CXone instead of the
+    collection's own client or bearer credentials. Proxies from the environment still apply.
+    """
+
+    def __call__(self, request):
+        return request
 
 
 class Transport:
@@ -121,21 +150,27 @@ class Transport:
 
     ``on_answer(method, url, status, seconds)`` is called for every attempt (status None when
     no answer came) so that a caller can log traffic; ``url`` has no query string, and nothing
-    else of the request (headers, body) is passed, so a log cannot hold a secret.
+    else of the request (headers, body) is passed, so a log cannot hold a secret. ``sleep`` and
+    ``clock`` (for time budgets) can be replaced by tests. With ``pacing``, an attempt waits
+    for a place among the requests in flight, and tells how it ended (see ``_pacing.py``).
     """
 
     def __init__(self, timeout, retries, verify, pool_size=8, sleep=time.sleep, rand=random.random,
-                 on_answer=None):
+                 on_answer=None, clock=time.monotonic, pacing=None):
         require_requests()
+        # An AdaptiveLimit (_pacing.py) that every attempt passes through, or None.
+        self._pacing = pacing
         self.timeout = timeout
         self.retries = retries
         self.verify = verify
         self._sleep = sleep
         self._rand = rand
         self._rand_lock = threading.Lock()
+        self._clock = clock
         self._on_answer = on_answer
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        self.session.auth = _OwnHeadersOnly()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -151,59 +186,138 @@ class Transport:
         with self._rand_lock:
             return self._rand()
 
-    def request(self, method, url, what, retry=True, **kwargs):
+    def request(self, method, url, what, retry=True, budget=None, **kwargs):
         """Send a request and return a ``Reply`` for the final answer.
 
         ``what`` names the request in error messages (e.g. "login", "start recording for user
         X"); it must never hold a secret. Retries follow ``retries``; an error answer that is
         not retryable, or the last one, is returned, not raised. TransportError is raised when
-        no answer came at all.
+        no answer came at all. ``budget`` bounds the seconds spent on all attempts and waits:
+        no attempt starts, and no wait is begun, that would end after it.
         """
+        deadline = None if budget is None else self._clock() + budget
         attempts = 0
         unanswered = 0
         while True:
             attempts += 1
-            may_retry = retry and attempts <= self.retries
+            timeout = self.timeout if deadline is None else max(0.001, min(self.timeout, deadline - self._clock()))
+            if self._pacing is not None:
+                self._pacing.acquire()
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, timeout=self.timeout, verify=self.verify,
+                response = self.session.request(method, url, timeout=timeout, verify=self.verify,
                                                 allow_redirects=False, **kwargs)
-            except requests.exceptions.SSLError as exc:
-                self._report(method, url, None, started)
-                raise TransportError(
-                    "%s: TLS certificate verification failed for %s (%s); set ca_path to the CA "
-                    "bundle that signs it, or validate_certs: false for a test system"
-                    % (what, _origin(url), _connection_error_text(exc)), attempts, unanswered) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                self._report(method, url, None, started)
-                # Only a refused or unresolvable connection is known not to have reached CXone.
-                if not isinstance(exc, requests.exceptions.ConnectTimeout) and not _never_sent(exc):
-                    unanswered += 1
-                if not may_retry:
-                    raise TransportError(
-                        "%s: no answer from %s after %d attempt(s): %s"
-                        % (what, _origin(url), attempts, _reason(exc)), attempts, unanswered) from None
-                self._sleep(backoff_delay(attempts, rand=self._jitter))
-                continue
             except requests.exceptions.RequestException as exc:
-                # Only the error's type: its text may quote the request, headers included.
-                raise TransportError("%s: request to %s failed (%s)"
-                                     % (what, _origin(url), type(exc).__name__), attempts, unanswered) from None
-
-            self._report(method, url, response.status_code, started)
-            text = response.text
-            content_type = response.headers.get("Content-Type", "")
-            if response.status_code in RETRYABLE_STATUSES and may_retry:
-                delay = backoff_delay(attempts, retry_after_seconds(response.headers.get("Retry-After")),
-                                      rand=self._jitter)
-                response.close()
+                self._released(None)
+                self._report(method, url, None, started)
+                lost = _lost_connection(exc)
+                if lost is None:
+                    raise _failure_without_answer(exc, what, url, attempts, unanswered) from None
+                if lost:
+                    unanswered += 1
+                delay = backoff_delay(attempts, rand=self._jitter)
+                if not self._may_retry(retry, attempts, delay, deadline):
+                    limit = " (stopped at its time limit of %g s)" % budget \
+                        if retry and attempts <= self.retries and deadline is not None else ""
+                    raise TransportError(
+                        "%s: no answer from %s after %d attempt(s)%s: %s"
+                        % (what, _origin(url), attempts, limit, _reason(exc)), attempts, unanswered) from None
                 self._sleep(delay)
                 continue
-            return Reply(response.status_code, text, content_type, attempts, unanswered)
+
+            self._report(method, url, response.status_code, started)
+            try:
+                reply = Reply(response.status_code, response.text, response.headers.get("Content-Type", ""),
+                              attempts, unanswered)
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                self._released(response.status_code)
+                # No answer, however odd, may end a task with a Python error; only the error's
+                # type is named, its text could quote the answer.
+                raise TransportError("%s: the answer of %s (HTTP %s) could not be read (%s)"
+                                     % (what, _origin(url), response.status_code, type(exc).__name__),
+                                     attempts, unanswered) from None
+            self._released(reply.status, retry_after)
+            if reply.status in RETRYABLE_STATUSES:
+                delay = backoff_delay(attempts, retry_after, rand=self._jitter)
+                if self._may_retry(retry, attempts, delay, deadline):
+                    response.close()
+                    self._sleep(delay)
+                    continue
+            return reply
+
+    def _released(self, status, retry_after=None):
+        if self._pacing is not None:
+            self._pacing.release(status, retry_after)
+
+    def _may_retry(self, retry, attempts, delay, deadline):
+        if not retry or attempts > self.retries:
+            return False
+        return deadline is None or self._clock() + delay < deadline
 
     def _report(self, method, url, status, started):
         if self._on_answer is not None:
             self._on_answer(method, url.split("?", 1)[0], status, time.monotonic() - started)
+
+
+def _chain(exc):
+    """``exc`` and the errors it wraps (urllib3's ``reason``, arguments, causes), outermost first."""
+    found = []
+    pending = [exc]
+    while pending and len(found) < 20:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        pending.extend((getattr(current, "reason", None), current.__cause__, current.__context__))
+    return found
+
+
+def _verification_failure(exc):
+    """The certificate verification error inside ``exc``, or None."""
+    for error in _chain(exc):
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return error
+    return None
+
+
+def _during_handshake(exc):
+    """True when the error came from the TLS handshake, before anything of the request was sent."""
+    for error in _chain(exc):
+        trace = error.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_name == "do_handshake":
+                return True
+            trace = trace.tb_next
+    return False
+
+
+def _lost_connection(exc):
+    """For an error without an answer: None when retrying cannot help, else whether the request
+    may have reached CXone (to be counted in ``unanswered_attempts``)."""
+    if _verification_failure(exc) is not None:
+        return None
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        # An answer began but could not be read: the request was received.
+        return True
+    if not isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return None
+    # Only a refused or unresolvable connection, or a failed TLS handshake, is known not to
+    # have reached CXone.
+    return not (isinstance(exc, requests.exceptions.ConnectTimeout) or _never_sent(exc) or _during_handshake(exc))
+
+
+def _failure_without_answer(exc, what, url, attempts, unanswered):
+    failure = _verification_failure(exc)
+    if failure is not None:
+        return TransportError(
+            "%s: TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that "
+            "signs it, or validate_certs: false for a test system"
+            % (what, _origin(url), _words(failure)), attempts, unanswered)
+    # Only the error's type: its text may quote the request, headers included.
+    return TransportError("%s: request to %s failed (%s)" % (what, _origin(url), type(exc).__name__),
+                          attempts, unanswered)
 
 
 def _never_sent(exc):
@@ -216,7 +330,54 @@ def _never_sent(exc):
 def _reason(exc):
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out (timeout is the number of seconds allowed per request)"
-    return _connection_error_text(exc)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer's compressed body could not be decoded"
+    return _words(_root_cause(exc), during_handshake=_during_handshake(exc))
+
+
+def _root_cause(exc):
+    """The innermost error ``exc`` wraps, following one path of reasons, arguments and causes."""
+    current = exc
+    for _depth in range(10):
+        nested = getattr(current, "reason", None)
+        if not isinstance(nested, BaseException):
+            nested = next((arg for arg in current.args if isinstance(arg, BaseException)), None)
+        if nested is None:
+            nested = current.__cause__ or current.__context__
+        if nested is None or nested is current:
+            break
+        current = nested
+    return current
+
+
+_SSL_LIBRARY_TAG = re.compile(r"^\[[A-Z0-9_]+: [A-Z0-9_]+\]\s*")
+_SSL_SOURCE_TAG = re.compile(r"\s*\(_ssl\.c:\d+\)$")
+
+
+def _words(error, during_handshake=False):
+    """An error's reason as a sentence, without the library's nested repr, tuples or addresses."""
+    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+        return error.verify_message.rstrip(".")
+    text = ""
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror
+    elif error.args and isinstance(error.args[0], str):
+        text = error.args[0]
+    text = _SSL_SOURCE_TAG.sub("", _SSL_LIBRARY_TAG.sub("", text))
+    # urllib3 prefixes "<urllib3.connection.HTTPSConnection object at 0x...>: "; drop it.
+    if text.startswith("<") and ">: " in text:
+        text = text.split(">: ", 1)[1]
+    if not text or text.startswith(("(", "<", "[")):
+        text = " ".join(re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", type(error).__name__)).lower()
+    if isinstance(error, ssl.SSLError) and getattr(error, "reason", None) == "WRONG_VERSION_NUMBER":
+        text += " (is it a plain http:// server?)"
+    if during_handshake:
+        text = "TLS handshake failed: %s" % text
+    elif isinstance(error, ssl.SSLError):
+        text = "TLS error: %s" % text
+    return summarise_text(text, 160)
 
 
 def _origin(url):

@@ -23,7 +23,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     SettingsError,
     describe_failure,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._session import open_session
+from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
 USERS_PATH = "/user-management/v1/users"
@@ -198,6 +198,7 @@ def _unmatched_words(unmatched):
 
 def run_task(module):
     """Find the users the selectors name: the module's result. Reads for real in check mode too."""
+    hide_url_credentials(module)
     try:
         selectors, statuses = check_selectors(module.params)
         with open_session(module, 1) as session:

@@ -271,3 +271,22 @@ def cxone_api_connection(no_cxone_environment):
     yield new_connection
     for connection in connections:
         connection.close()
+
+
+@pytest.fixture
+def api_session(cxone_tenant):
+    """A direct-mode ``Session`` logged in to the scripted tenant, whose API is under ``<server>/api``."""
+    from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
+    from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
+    from ansible_collections.cxone.recording.plugins.module_utils._session import Session
+    from ansible_collections.cxone.recording.plugins.module_utils._settings import (
+        DEFAULT_RECORDING_API_PATH,
+        validate_settings,
+    )
+    from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport
+
+    settings = validate_settings(cxone_tenant.settings(retries=1))
+    transport = Transport.for_settings(settings, sleep=lambda seconds: None)
+    authenticator = Authenticator(settings, transport)
+    yield Session(ApiClient(authenticator, transport, authenticator.api_base_url()), DEFAULT_RECORDING_API_PATH)
+    transport.close()

@@ -12,7 +12,9 @@ environment variable, the results callback, how secrets are passed) is made once
   ``ansible-playbook`` on them (``PlaybookRun`` holds what it did, task by task);
 - ``run_runner_job`` runs a playbook with ansible-runner as AWX runs a job (credentials injected
   as environment variables, ``process_isolation: false``);
-- ``operation_requests`` reads back the recording requests CXone (the sandbox) received.
+- ``operation_requests`` reads back the recording requests CXone (the sandbox) received,
+  ``status_requests`` and ``user_hub_requests`` the reads;
+- ``plays_in_mode`` runs the same tasks over ``connection: local`` or the ``cxone_api`` connection.
 
 Nothing here reaches into the collection's code: what the callers check is what a user sees
 (task results, output) and what CXone received. Importing this module makes the sandbox
@@ -54,16 +56,23 @@ def agent_ids(count, prefix="5e2e"):
     return ["%s%04d-0000-4000-8000-%012d" % (prefix, number, number) for number in range(count)]
 
 
+# What the test access key may do: the recording operations and status, and viewing User Hub.
+PERMISSIONS = ("record_on_demand", "view_users")
+
+
 def make_tenant(tenant_id=TENANT_A, area="na1", agents=(), calls=(), client_secret=CLIENT_SECRET,
-                key_secret=ACCESS_KEY_SECRET, **settings):
+                key_secret=ACCESS_KEY_SECRET, permissions=PERMISSIONS, users=(), teams=(), **settings):
     """A sandbox tenant with the test client and access key, ``agents`` and ``calls`` given as user ids.
 
-    ``settings`` are further tenant fields (``token_lifetime``, ``access_token_format``, ``rate_limit``, ...).
+    ``users`` and ``teams`` are its User Hub directory, each as the API answers it (see
+    ``hub_user``); ``settings`` are further tenant fields (``token_lifetime``,
+    ``access_token_format``, ``rate_limit``, ...).
     """
     tenant = {
         "tenant_id": tenant_id, "area": area, "clients": {CLIENT_ID: client_secret},
         "access_keys": [{"id": ACCESS_KEY_ID, "secret": key_secret, "user_id": API_USER,
-                         "permissions": ["record_on_demand"]}],
+                         "permissions": list(permissions)}],
+        "users": list(users), "teams": list(teams),
         "agents": [{"user_id": agent, "name": "Agent %d" % number} for number, agent in enumerate(agents)],
         "calls": [{"user_id": agent} for agent in calls],
     }
@@ -76,6 +85,23 @@ def operation_requests(sandbox, operation=None):
     logged = sandbox.requests()["requests"]
     return [entry for entry in logged
             if entry["operation"] and (operation is None or entry["operation"] == operation)]
+
+
+def hub_user(user_id, user_name, team_id=None, status="ACTIVE", email=None, first_name=None, last_name=None):
+    """A User Hub user as CXone's users list answers it (fields left out when None)."""
+    user = {"id": user_id, "userName": user_name, "firstName": first_name, "lastName": last_name,
+            "emailAddress": email, "teamId": team_id, "status": status}
+    return {key: value for key, value in user.items() if value is not None}
+
+
+def status_requests(sandbox):
+    """The get-recording-status reads CXone received."""
+    return operation_requests(sandbox, "status")
+
+
+def user_hub_requests(sandbox):
+    """The User Hub requests (users list, teams search) CXone received."""
+    return [entry for entry in sandbox.requests()["requests"] if "/user-management/" in entry["path"]]
 
 
 def write_yaml(path, data, mode=0o600):
@@ -230,6 +256,27 @@ class Ansible:
                                    capture_output=not stream, stdin=subprocess.DEVNULL, text=True,
                                    timeout=PLAYBOOK_TIMEOUT, check=False)
         return PlaybookRun(completed, results_file)
+
+
+CONNECTION_MODES = ("local", "cxone_api")
+
+
+def plays_in_mode(ansible, mode, plays):
+    """``(playbook, inventory)`` running ``plays`` over ``connection: local`` or the ``cxone_api`` connection.
+
+    ``plays`` is a list of ``(access key id or None for the test key, tasks)``: each becomes a play
+    whose tasks log in with that key (same secret), as module defaults on localhost or as a
+    ``cxone_api`` host of its own (``key0``, ``key1``, ... in the order given).
+    """
+    playbook, hosts = [], {}
+    for number, (key_id, tasks) in enumerate(plays):
+        settings = {"access_key_id": key_id} if key_id else {}
+        if mode == "local":
+            playbook += ansible.play(tasks, module_defaults=ansible.direct_vars(**settings))
+        else:
+            hosts["key%d" % number] = dict(ansible.direct_vars(), **settings)
+            playbook += ansible.play(tasks, hosts="key%d" % number)
+    return playbook, (ansible.inventory(hosts) if hosts else None)
 
 
 def run_runner_job(private_dir, plays, envvars, extravars=None, inventory=None, verbosity=4, timeout=300):

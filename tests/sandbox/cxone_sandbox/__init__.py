@@ -5,7 +5,7 @@
 """A sandbox that stands in for a NICE CXone tenant's Record on Demand API in tests.
 
 ``SandboxServer`` serves the CXone-like API (OAuth, discovery, the three recording
-operations) and a test-only control API under ``/_sandbox/``; ``SandboxClient`` drives
+operations, the agents' recording status, User Hub's users and teams) and a test-only control API under ``/_sandbox/``; ``SandboxClient`` drives
 the control API. See tests/sandbox/README.md.
 """
 

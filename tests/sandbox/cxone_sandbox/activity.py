@@ -48,7 +48,8 @@ class Stats:
     def __init__(self):
         self.token_requests = {"password": 0, "refresh_token": 0, "failed": 0, "issued": 0}
         self.discovery_requests = {"openid": 0, "cxone": 0}
-        self.operation_requests = {"start": 0, "stop": 0, "do_not_record": 0}
+        self.operation_requests = {"start": 0, "stop": 0, "do_not_record": 0, "status": 0}
+        self.user_hub_requests = {"users": 0, "teams": 0}
         self.faults_fired = 0
         self.rate_limited = 0
         self.in_flight = 0
@@ -63,6 +64,7 @@ class Stats:
 
     def to_dict(self):
         return {"token_requests": dict(self.token_requests), "discovery_requests": dict(self.discovery_requests),
-                "operation_requests": dict(self.operation_requests), "faults_fired": self.faults_fired,
+                "operation_requests": dict(self.operation_requests),
+                "user_hub_requests": dict(self.user_hub_requests), "faults_fired": self.faults_fired,
                 "rate_limited": self.rate_limited,
                 "in_flight": self.in_flight, "max_in_flight": self.max_in_flight}

@@ -79,8 +79,17 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
     def add_tenant(self, tenant):
         return self.call("POST", "/tenants", tenant)
 
-    def add_agent(self, user_id, name=None, asynchronous=None, tenant_id=None):
-        return self.call("POST", "/agents", self._fields(user_id=user_id, name=name, asynchronous=asynchronous, tenant_id=tenant_id))
+    def add_agent(self, user_id, name=None, asynchronous=None, tenant_id=None, accepted_never_applies=None):
+        return self.call("POST", "/agents", self._fields(user_id=user_id, name=name, asynchronous=asynchronous, tenant_id=tenant_id,
+                                                         accepted_never_applies=accepted_never_applies))
+
+    def set_user(self, user, tenant_id=None):
+        """Add or replace a User Hub user: ``user`` as the API answers it (``id``, ``userName``, ``status`` ...)."""
+        return self.call("POST", "/users", dict(user, **self._fields(tenant_id=tenant_id)))
+
+    def set_team(self, team, tenant_id=None):
+        """Add or replace a User Hub team: ``team`` as the API answers it (``id``, ``name``, ``status``)."""
+        return self.call("POST", "/teams", dict(team, **self._fields(tenant_id=tenant_id)))
 
     def start_call(self, user_id, contact_id=None, tenant_id=None):
         """A new call for the agent; the answer (the new contact) holds ``contact_id``."""

@@ -56,6 +56,8 @@ class ControlApi:
             ("POST", r"/reset", self.reset),
             ("POST", r"/tenants", self.add_tenant),
             ("POST", r"/agents", self.add_agent),
+            ("POST", r"/users", self.set_user),
+            ("POST", r"/teams", self.set_team),
             ("POST", r"/calls", self.start_call),
             ("POST", r"/calls/([^/]+)/(transfer|consult|conference|leave|end)", self.call_event),
             ("POST", r"/contacts/([^/]+)/lock", self.lock_contact),
@@ -111,12 +113,29 @@ class ControlApi:
             return 201, tenant.to_dict()
 
     def add_agent(self, body, _query):
-        body = _object(body, required=("user_id",), optional=("name", "asynchronous"))
+        body = _object(body, required=("user_id",), optional=("name", "asynchronous", "accepted_never_applies"))
         with self.sandbox.lock:
             centre = self.sandbox.centre
             tenant = centre.tenant(body.pop("tenant_id", None))
             agent = centre.add_agent(tenant, body)
-            return 201, {"tenant_id": tenant.tenant_id, "user_id": agent.user_id, "name": agent.name, "asynchronous": agent.asynchronous}
+            return 201, {"tenant_id": tenant.tenant_id, "user_id": agent.user_id, "name": agent.name, "asynchronous": agent.asynchronous,
+                         "accepted_never_applies": agent.accepted_never_applies}
+
+    def set_user(self, body, _query):
+        """Add or replace a User Hub user; the body is the user as the API answers it, plus tenant_id."""
+        body = dict(_object(body, optional=("id", "userName", "firstName", "lastName", "emailAddress", "teamId", "status")))
+        with self.sandbox.lock:
+            centre = self.sandbox.centre
+            tenant = centre.tenant(body.pop("tenant_id", None))
+            return 200, dict(centre.set_user(tenant, body))
+
+    def set_team(self, body, _query):
+        """Add or replace a User Hub team; the body is the team as the API answers it, plus tenant_id."""
+        body = dict(_object(body, optional=("id", "name", "status")))
+        with self.sandbox.lock:
+            centre = self.sandbox.centre
+            tenant = centre.tenant(body.pop("tenant_id", None))
+            return 200, dict(centre.set_team(tenant, body))
 
     def start_call(self, body, _query):
         body = _object(body, required=("user_id",), optional=("contact_id",))

@@ -17,8 +17,9 @@ import random
 from .model import ModelError
 from .replies import Reply, status_name
 
-CATEGORIES = ("operations", "token", "discovery")
-OPERATIONS = ("start", "stop", "do_not_record")
+# "operations": the recording service (the three operations and get-recording-status); "users": User Hub.
+CATEGORIES = ("operations", "token", "discovery", "users")
+OPERATIONS = ("start", "stop", "do_not_record", "status")
 KINDS = ("status", "drop", "slow")
 
 _502_PAGE = ("<html><head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"

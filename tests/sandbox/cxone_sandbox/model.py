@@ -14,19 +14,27 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from dataclasses import dataclass, field
 
 MEDIA_TYPES = ("voice", "voiceAndScreen")
 RECORDING_POLICIES = ("off",) + MEDIA_TYPES
 RECORD_ON_DEMAND = "record_on_demand"
+# The User Hub permission to view users and teams (CXone: a role's "View" on Users and Teams).
+VIEW_USERS = "view_users"
+# What an access key may do when its configuration names no permissions.
+DEFAULT_PERMISSIONS = (RECORD_ON_DEMAND, VIEW_USERS)
+USER_STATUSES = ("ACTIVE", "INACTIVE", "PENDING", "UNREGISTERED", "BLOCKED", "DELETED")
+TEAM_STATUSES = ("ACTIVE", "INACTIVE")
 # Where the recording operations live under a tenant's API base: NICE's OpenAPI document and
 # SDK use the versioned path; the help page writes it without "/v1".
 RECORDING_API_PATH = "/interaction-recording-management-service/v1/interactions"
 # What the token endpoint issues as access tokens: random strings, or JWTs naming the tenant.
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 
-# Real CXone contact ids are numeric strings of about 11-12 digits.
+# Real CXone contact ids are numeric strings of about 11-12 digits; segment ids here are too.
 _FIRST_CONTACT_ID = 700000000001
+_FIRST_SEGMENT_ID = 900000000001
 _AREA_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -122,6 +130,10 @@ class AccessKey:
     def may_record_on_demand(self):
         return RECORD_ON_DEMAND in self.permissions
 
+    @property
+    def may_view_users(self):
+        return VIEW_USERS in self.permissions
+
 
 @dataclass
 class Segment:
@@ -145,6 +157,8 @@ class Agent:
     user_id: str
     name: str
     asynchronous: bool = False
+    # An asynchronous agent whose accepted (202) operations are lost: answered, never applied.
+    accepted_never_applies: bool = False
     contact_id: str = None        # the active contact, None when not on a call
 
 
@@ -155,6 +169,9 @@ class Contact:
     contact_id: str
     tenant_id: str
     participants: list
+    interaction_id: str = None
+    # Each participant's leg of the contact: user id -> segment id (a new one for each join).
+    segment_ids: dict = field(default_factory=dict)
     recording: str = "off"
     do_not_record: bool = False
     stopped_on_demand: bool = False
@@ -209,8 +226,23 @@ class Contact:
         self._end("call_end")
         self.ended = True
 
+    def recording_status(self):
+        """``(recordingStatusToAgent, statusReason)`` as get-recording-status reports the contact.
+
+        The order matters: do-not-record outranks a stop on demand (both leave it not recording),
+        and a recording in progress names who started it.
+        """
+        if self.recording != "off":
+            return "Recording", "Policy" if self.segments[-1].started_by == "policy" else "RecordOnDemand"
+        if self.do_not_record:
+            return ("Stopped" if self.segments else "NoRecording"), "CustomerDisconsent"
+        if self.stopped_on_demand:
+            return "Stopped", "StopOnDemand"
+        return "NoRecording", "Policy"
+
     def to_dict(self):
-        return {"contact_id": self.contact_id, "participants": list(self.participants), "recording": self.recording,
+        return {"contact_id": self.contact_id, "interaction_id": self.interaction_id, "segment_ids": dict(self.segment_ids),
+                "participants": list(self.participants), "recording": self.recording,
                 "do_not_record": self.do_not_record, "stopped_on_demand": self.stopped_on_demand, "ended": self.ended,
                 "segments": [s.to_dict() for s in self.segments]}
 
@@ -234,20 +266,27 @@ class Tenant:
     rate_limit: float = None                          # requests per second over the API origin, None: no limit
     agents: dict = field(default_factory=dict)         # user_id -> Agent, in insertion order
     contacts: dict = field(default_factory=dict)       # contact_id -> Contact, in creation order
+    users: dict = field(default_factory=dict)          # User Hub: user id -> user as the API answers it
+    teams: dict = field(default_factory=dict)          # User Hub: team id -> team as the API answers it
 
     def to_dict(self):
         return {"tenant_id": self.tenant_id, "area": self.area, "recording_policy": self.recording_policy,
                 "token_lifetime": self.token_lifetime, "async_delay_ms": self.async_delay_ms, "processing_ms": self.processing_ms,
                 "recording_api_path": self.recording_api_path, "access_token_format": self.access_token_format,
                 "rate_limit": self.rate_limit,
-                "agents": [{"user_id": a.user_id, "name": a.name, "asynchronous": a.asynchronous, "contact_id": a.contact_id}
+                "agents": [{"user_id": a.user_id, "name": a.name, "asynchronous": a.asynchronous,
+                            "accepted_never_applies": a.accepted_never_applies, "contact_id": a.contact_id}
                            for a in self.agents.values()],
-                "contacts": [c.to_dict() for c in self.contacts.values()]}
+                "contacts": [c.to_dict() for c in self.contacts.values()],
+                "users": [dict(u) for u in self.users.values()], "teams": [dict(t) for t in self.teams.values()]}
 
 
 SETTINGS_FIELDS = ("token_lifetime", "refresh_token_lifetime", "recording_policy", "async_delay_ms", "processing_ms",
                    "recording_api_path", "access_token_format", "rate_limit")
-_TENANT_FIELDS = ("cluster", "clients", "access_keys", "agents", "calls") + SETTINGS_FIELDS
+_TENANT_FIELDS = ("cluster", "clients", "access_keys", "agents", "calls", "users", "teams") + SETTINGS_FIELDS
+# User Hub fields: (required, optional), as the users list and the teams search answer them.
+USER_FIELDS = (("id", "userName"), ("firstName", "lastName", "emailAddress", "teamId", "status"))
+TEAM_FIELDS = (("id", "name"), ("status",))
 
 
 class ContactCentre:
@@ -257,6 +296,7 @@ class ContactCentre:
         self.tenants = {}
         self._contacts = {}          # contact_id -> Contact, every tenant
         self._next_contact = _FIRST_CONTACT_ID
+        self._next_segment = _FIRST_SEGMENT_ID
 
     @classmethod
     def from_config(cls, config):
@@ -334,6 +374,10 @@ class ContactCentre:
         self.update_settings(tenant, {k: cfg[k] for k in SETTINGS_FIELDS if k in cfg})
         for key in self._list(cfg, "access_keys"):
             self.set_access_key(tenant, key)
+        for team in self._list(cfg, "teams"):
+            self.set_team(tenant, team)
+        for user in self._list(cfg, "users"):
+            self.set_user(tenant, user)
         # The tenant becomes visible only once its agents and calls are valid too.
         for agent in self._list(cfg, "agents"):
             self.add_agent(tenant, agent)
@@ -375,7 +419,7 @@ class ContactCentre:
     @staticmethod
     def set_access_key(tenant, cfg):
         _fields(cfg, "access key", required=("id", "secret", "user_id"), optional=("permissions", "name"))
-        permissions = cfg.get("permissions", [RECORD_ON_DEMAND])
+        permissions = cfg.get("permissions", list(DEFAULT_PERMISSIONS))
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise ModelError(400, "permissions must be a list of strings")
         key = AccessKey(_string(cfg["id"], "id"), _string(cfg["secret"], "secret"), _string(cfg["user_id"], "user_id"),
@@ -385,13 +429,41 @@ class ContactCentre:
 
     @staticmethod
     def add_agent(tenant, cfg):
-        _fields(cfg, "agent", required=("user_id",), optional=("name", "asynchronous"))
+        _fields(cfg, "agent", required=("user_id",), optional=("name", "asynchronous", "accepted_never_applies"))
         user_id = _string(cfg["user_id"], "user_id")
         if user_id in tenant.agents:
             raise ModelError(409, "agent %s already exists in tenant %s" % (user_id, tenant.tenant_id))
-        agent = Agent(user_id, _string(cfg.get("name", user_id), "name"), _flag(cfg.get("asynchronous", False), "asynchronous"))
+        agent = Agent(user_id, _string(cfg.get("name", user_id), "name"), _flag(cfg.get("asynchronous", False), "asynchronous"),
+                      _flag(cfg.get("accepted_never_applies", False), "accepted_never_applies"))
         tenant.agents[user_id] = agent
         return agent
+
+    # -- User Hub -------------------------------------------------------------------------------
+    @staticmethod
+    def _directory_entry(cfg, what, fields, statuses):
+        """A User Hub user or team as the API answers it: its fields as given, ``status`` defaulting to ACTIVE."""
+        required, optional = fields
+        _fields(cfg, what, required=required, optional=optional)
+        entry = {}
+        for name in required + optional:
+            if name in cfg and cfg[name] is not None:
+                entry[name] = _string(cfg[name], "%s %s" % (what, name))
+        entry["status"] = entry.get("status", "ACTIVE")
+        if entry["status"] not in statuses:
+            raise ModelError(400, "%s status must be one of %s" % (what, ", ".join(statuses)))
+        return entry
+
+    def set_user(self, tenant, cfg):
+        """Add or replace a User Hub user (by ``id``); it need not be an agent, nor its team exist."""
+        user = self._directory_entry(cfg, "user", USER_FIELDS, USER_STATUSES)
+        tenant.users[user["id"]] = user
+        return user
+
+    def set_team(self, tenant, cfg):
+        """Add or replace a User Hub team (by ``id``)."""
+        team = self._directory_entry(cfg, "team", TEAM_FIELDS, TEAM_STATUSES)
+        tenant.teams[team["id"]] = team
+        return team
 
     # -- calls ----------------------------------------------------------------------------
     def _new_contact_id(self):
@@ -400,6 +472,16 @@ class ContactCentre:
         contact_id = str(self._next_contact)
         self._next_contact += 1
         return contact_id
+
+    def _new_segment_id(self):
+        segment_id = str(self._next_segment)
+        self._next_segment += 1
+        return segment_id
+
+    def _join(self, contact, agent):
+        """The agent's leg of the contact begins: a new segment id."""
+        agent.contact_id = contact.contact_id
+        contact.segment_ids[agent.user_id] = self._new_segment_id()
 
     def _free_agent(self, tenant, user_id):
         agent = self._agent(tenant, user_id)
@@ -414,9 +496,9 @@ class ContactCentre:
             contact_id = self._new_contact_id()
         elif _string(contact_id, "contact_id") in self._contacts:
             raise ModelError(409, "contact %s already exists" % contact_id)
-        contact = Contact(contact_id, tenant.tenant_id, [agent.user_id])
+        contact = Contact(contact_id, tenant.tenant_id, [agent.user_id], interaction_id=str(uuid.uuid4()))
         contact.apply_policy(tenant.recording_policy)
-        agent.contact_id = contact_id
+        self._join(contact, agent)
         tenant.contacts[contact_id] = contact
         self._contacts[contact_id] = contact
         return contact
@@ -432,7 +514,7 @@ class ContactCentre:
         contact, tenant = self._live_contact(contact_id)
         agent = self._free_agent(tenant, _string(user_id, "user_id"))
         contact.participants.append(agent.user_id)
-        agent.contact_id = contact_id
+        self._join(contact, agent)
         contact.apply_policy(tenant.recording_policy)
         return contact
 
@@ -445,7 +527,8 @@ class ContactCentre:
         agent = self._free_agent(tenant, _string(to_user_id, "to_user_id"))
         contact.participants[contact.participants.index(from_user_id)] = agent.user_id
         tenant.agents[from_user_id].contact_id = None
-        agent.contact_id = contact_id
+        contact.segment_ids.pop(from_user_id, None)
+        self._join(contact, agent)
         contact.apply_policy(tenant.recording_policy)
         return contact
 
@@ -457,6 +540,7 @@ class ContactCentre:
         if len(contact.participants) == 1:
             return self.end_call(contact_id)
         contact.participants.remove(user_id)
+        contact.segment_ids.pop(user_id, None)
         tenant.agents[user_id].contact_id = None
         return contact
 
@@ -475,7 +559,8 @@ class ContactCentre:
     def agent_snapshot(self, user_id, tenant_id=None):
         tenant, agent = self.find_agent(user_id, tenant_id)
         view = {"tenant_id": tenant.tenant_id, "user_id": agent.user_id, "name": agent.name,
-                "asynchronous": agent.asynchronous, "contact_id": agent.contact_id}
+                "asynchronous": agent.asynchronous, "accepted_never_applies": agent.accepted_never_applies,
+                "contact_id": agent.contact_id}
         if agent.contact_id is None:
             view.update(contact=None, recording=None, do_not_record=None, stopped_on_demand=None, segments=[])
             return view

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import re
 import threading
 import time
@@ -38,10 +39,17 @@ from .tokens import TokenProblem, TokenStore, token_fingerprint
 API_PATH_RE = re.compile(r"^/api-(?P<area>[^/]+)(?P<rest>/.*)?$")
 ISSUER_ORIGIN = "issuer"
 API_ORIGIN = "api"
-OPERATION_NAMES = {"start-recording-on-demand": "start", "stop-recording-on-demand": "stop", "do-not-record": "do_not_record"}
+# The recording service's endpoints after recording_api_path: (method, operation name in the log and faults).
+RECORDING_ENDPOINTS = {"start-recording-on-demand": ("POST", "start"), "stop-recording-on-demand": ("POST", "stop"),
+                       "do-not-record": ("POST", "do_not_record"), "get-recording-status": ("GET", "status")}
+# User Hub's endpoints after /api-<area>: (method, counter name).
+USER_HUB_ENDPOINTS = {"/user-management/v1/users": ("GET", "users"), "/user-management/v4/teams/search": ("POST", "teams")}
+TEAMS_MAX_TOP = 1000
 SUCCESS_DESCRIPTIONS = {"start": "Recording started", "stop": "Recording stopped", "do_not_record": "Do not record applied"}
 DO_NOT_RECORD_CONFLICT = "Recording is not allowed: the customer refused recording for this contact (do not record)"
 LOCKED = "Interaction is locked while a previous request is processed"
+NO_RECORDING_PERMISSION = "User lacks the Multi-ACD Record on Demand API permission"
+NO_VIEW_USERS_PERMISSION = "User lacks the permission to view users and teams"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -132,18 +140,23 @@ class Sandbox:
         return gateway_reply(404, "No API at %s %s" % (method, path))
 
     def _route_api(self, request, entry):
-        """``/api-<area>`` + the tenant's recording_api_path + ``/<operation>``; anything else is a 404."""
+        """``/api-<area>`` + the tenant's recording_api_path + ``/<endpoint>``, or User Hub's paths; else a 404."""
         match = API_PATH_RE.match(request.path)
         with self.lock:
             tenant = self.centre.tenant_by_area(match.group("area")) if match else None
             served = tenant.recording_api_path if tenant is not None else None
-        operation = None
+        endpoint = None
         rest = (match.group("rest") or "") if match else ""
         if tenant is not None and rest.startswith(served + "/"):
-            operation = OPERATION_NAMES.get(rest[len(served) + 1:])
-        if operation is None:
-            return gateway_reply(404, "No API at %s %s" % (request.method, request.path))
-        return self._only(request.method, "POST") or self._operation_request(request, entry, tenant, operation)
+            endpoint = RECORDING_ENDPOINTS.get(rest[len(served) + 1:])
+        if endpoint is not None:
+            method, operation = endpoint
+            return self._only(request.method, method) or self._operation_request(request, entry, tenant, operation)
+        endpoint = USER_HUB_ENDPOINTS.get(rest) if tenant is not None else None
+        if endpoint is not None:
+            method, what = endpoint
+            return self._only(request.method, method) or self._user_hub_request(request, entry, tenant, what)
+        return gateway_reply(404, "No API at %s %s" % (request.method, request.path))
 
     @staticmethod
     def _only(method, allowed):
@@ -156,7 +169,8 @@ class Sandbox:
         """Rate limit, latency, faults, then ``action()`` (which takes the lock itself), then a slow rule's delay."""
         with self.lock:
             if count is not None:
-                counters = {"discovery": self.stats.discovery_requests, "operations": self.stats.operation_requests}[category]
+                counters = {"discovery": self.stats.discovery_requests, "operations": self.stats.operation_requests,
+                            "users": self.stats.user_hub_requests}[category]
                 counters[count[0]] += 1
             retry_after = self.rate_limits.take(limited_tenant) if limited_tenant is not None else None
             if retry_after is not None:
@@ -307,23 +321,34 @@ class Sandbox:
             with self.lock:
                 self.stats.leave_operation()
 
+    def _authorise(self, token, area_tenant, permission):
+        """``(tenant, None)`` when the bearer token may use ``permission`` there, else ``(None, the 401 or 403)``.
+
+        The caller holds the lock. ``permission`` is an AccessKey property name.
+        """
+        if not token:
+            return None, _invalid_token("Access token is missing or invalid")
+        try:
+            grant = self.tokens.check_access(token)
+        except TokenProblem as problem:
+            return None, _invalid_token(str(problem))
+        tenant = self.centre.tenants.get(grant.tenant_id)
+        if tenant is None:
+            return None, _invalid_token("Access token is missing or invalid")
+        if tenant.tenant_id != area_tenant.tenant_id:
+            return None, _invalid_token("Access token not valid for this tenant")
+        key = tenant.access_keys.get(grant.key_id)
+        if key is None or not getattr(key, permission):
+            message = NO_RECORDING_PERMISSION if permission == "may_record_on_demand" else NO_VIEW_USERS_PERMISSION
+            return None, api_reply(403, message)
+        return tenant, None
+
     def _operation(self, request, operation, area_tenant, token):
-        """The checks in CXone's order, then the operation; all under the lock."""
+        """The checks in CXone's order, then the operation (or the status read); all under the lock."""
         with self.lock:
-            if not token:
-                return _invalid_token("Access token is missing or invalid")
-            try:
-                grant = self.tokens.check_access(token)
-            except TokenProblem as problem:
-                return _invalid_token(str(problem))
-            tenant = self.centre.tenants.get(grant.tenant_id)
-            if tenant is None:
-                return _invalid_token("Access token is missing or invalid")
-            if tenant.tenant_id != area_tenant.tenant_id:
-                return _invalid_token("Access token not valid for this tenant")
-            key = tenant.access_keys.get(grant.key_id)
-            if key is None or not key.may_record_on_demand:
-                return api_reply(403, "User lacks the Multi-ACD Record on Demand API permission")
+            tenant, refusal = self._authorise(token, area_tenant, "may_record_on_demand")
+            if refusal is not None:
+                return refusal
             try:
                 user_id = _single(request.query, "userId")
                 media = _single(request.query, "mediaType") if operation == "start" else None
@@ -338,14 +363,20 @@ class Sandbox:
             contact = self.centre.active_contact(tenant, user_id)
             if contact is None:
                 return api_reply(404, "No active interaction found for user %s" % user_id)
+            if operation == "status":
+                # Reading is never locked: it shows the state as it is, a pending 202 not yet included.
+                return json_reply(200, self._recording_status(contact, user_id))
             if contact.is_locked(time.monotonic()):
                 return api_reply(425, LOCKED, contact.contact_id)
             if operation == "start" and contact.do_not_record:
                 return api_reply(409, DO_NOT_RECORD_CONFLICT, contact.contact_id)
-            if tenant.agents[user_id].asynchronous:
-                # Accepted now, applied later; the contact stays locked until then.
+            agent = tenant.agents[user_id]
+            if agent.asynchronous:
+                # Accepted now, applied later (or, for an agent whose accepted requests are lost, never);
+                # the contact stays locked until then.
                 contact.pending += 1
-                self.scheduler.call_later(tenant.async_delay_ms / 1000.0, self._apply_later, self.generation, tenant, contact, operation, media)
+                self.scheduler.call_later(tenant.async_delay_ms / 1000.0, self._apply_later, self.generation, tenant, contact,
+                                          None if agent.accepted_never_applies else operation, media)
                 return api_reply(202, "Request accepted for processing", contact.contact_id)
             self._apply(tenant, contact, operation, media)
             return api_reply(200, SUCCESS_DESCRIPTIONS[operation], contact.contact_id)
@@ -363,14 +394,112 @@ class Sandbox:
             contact.locked_until = max(contact.locked_until, time.monotonic() + tenant.processing_ms / 1000.0)
 
     def _apply_later(self, generation, tenant, contact, operation, media):
-        """Apply an operation accepted with 202, unless the sandbox was reset or the call ended meanwhile."""
+        """Apply an operation accepted with 202, unless the sandbox was reset or the call ended meanwhile.
+
+        ``operation`` None: the request is lost; only the contact's lock is released.
+        """
         with self.lock:
             if generation != self.generation:
                 return
             contact.pending -= 1
-            if contact.ended:
+            if contact.ended or operation is None:
                 return
             try:
                 self._apply(tenant, contact, operation, media)
             except RecordingRefused:
                 pass    # do-not-record arrived first: the start is refused, as it would be synchronously
+
+    @staticmethod
+    def _recording_status(contact, user_id):
+        """What get-recording-status answers for an agent on ``contact`` (api.md's fields, both directions alike)."""
+        status, reason = contact.recording_status()
+        return {"contactId": contact.contact_id, "segmentId": contact.segment_ids.get(user_id),
+                "interactionId": contact.interaction_id, "recordingStatusToAgent": status,
+                "recordingStatusFromAgent": status, "statusReason": reason}
+
+    # -- User Hub ------------------------------------------------------------------------------
+    def _user_hub_request(self, request, entry, tenant, what):
+        """Log the token, then serve the users list or the teams search through the rate limit, latency and faults."""
+        scheme, _space, token = request.headers.get("Authorization", "").strip().partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        if token:
+            entry["token_sha256"] = token_fingerprint(token)
+        action = self._list_users if what == "users" else self._search_teams
+        return self._serve("users", entry, lambda: action(request, tenant, token), count=(what,), limited_tenant=tenant)
+
+    def _list_users(self, request, area_tenant, token):
+        """``GET .../user-management/v1/users[?includeDeleted=]``: the whole directory in one answer."""
+        with self.lock:
+            tenant, refusal = self._authorise(token, area_tenant, "may_view_users")
+            if refusal is not None:
+                return refusal
+            try:
+                include_deleted = _single(request.query, "includeDeleted")
+            except ValueError as error:
+                return api_reply(400, str(error))
+            if include_deleted is not None and include_deleted.lower() not in ("true", "false"):
+                return api_reply(400, "includeDeleted must be true or false")
+            with_deleted = include_deleted is not None and include_deleted.lower() == "true"
+            users = [dict(user) for user in tenant.users.values() if with_deleted or user["status"] != "DELETED"]
+        return json_reply(200, {"users": users})
+
+    def _search_teams(self, request, area_tenant, token):
+        """``POST .../user-management/v4/teams/search``: ``{filter?, operations?, skip, top}``, one page of teams."""
+        with self.lock:
+            tenant, refusal = self._authorise(token, area_tenant, "may_view_users")
+            if refusal is not None:
+                return refusal
+            teams = list(tenant.teams.values())
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return api_reply(415, "The body must be JSON (application/json)")
+        try:
+            search = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return api_reply(400, "The body is not valid JSON")
+        try:
+            skip, top, wanted = _team_search(search)
+        except ValueError as error:
+            return api_reply(400, str(error))
+        found = [team for team in teams if all(team.get(name) in values for name, values in wanted.items())]
+        return json_reply(200, {"totalRecords": len(found), "skip": skip, "top": top, "teams": found[skip:skip + top]})
+
+
+def _whole_number(search, name, default, low, high):
+    value = search.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError("%s must be a whole number from %d to %d" % (name, low, high))
+    return value
+
+
+def _team_search(search):
+    """``(skip, top, {field: allowed values})`` from a teams search body; ValueError says what is wrong.
+
+    The filter grammar beyond ``{"name": [...]}`` with ``{"name": "IN"}`` is not documented: the
+    fields ``id``, ``name`` and ``status`` are accepted, each only with ``IN`` (the default),
+    matching exactly.
+    """
+    if not isinstance(search, dict):
+        raise ValueError("The body must be a JSON object")
+    unknown = sorted(set(search) - {"filter", "operations", "skip", "top"})
+    if unknown:
+        raise ValueError("Unknown field(s) %s" % ", ".join(unknown))
+    skip = _whole_number(search, "skip", 0, 0, 10 ** 9)
+    top = _whole_number(search, "top", 100, 1, TEAMS_MAX_TOP)
+    filters = search.get("filter") or {}
+    operations = search.get("operations") or {}
+    if not isinstance(filters, dict) or not isinstance(operations, dict):
+        raise ValueError("filter and operations must be JSON objects")
+    wanted = {}
+    for name, values in filters.items():
+        if name not in ("id", "name", "status"):
+            raise ValueError("filter: unknown field %s" % name)
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            raise ValueError("filter: %s must be a list of strings" % name)
+        if operations.get(name, "IN") != "IN":
+            raise ValueError("operations: only IN is supported for %s" % name)
+        wanted[name] = set(values)
+    extra = sorted(set(operations) - set(filters))
+    if extra:
+        raise ValueError("operations: no filter for %s" % ", ".join(extra))
+    return skip, top, wanted

@@ -15,12 +15,18 @@ KEY_SECRET = "test-key-secret"
 API_USER = "99999999-0000-4000-8000-000000000001"
 RECORDING_PATH = "/interaction-recording-management-service/v1/interactions/"
 ENDPOINTS = {"start": "start-recording-on-demand", "stop": "stop-recording-on-demand", "do_not_record": "do-not-record"}
+STATUS_ENDPOINT = "get-recording-status"
+USERS_PATH = "/user-management/v1/users"
+TEAMS_SEARCH_PATH = "/user-management/v4/teams/search"
 
 
-def make_tenant(tenant_id="tenant-a", area="na1", agents=(), calls=(), **settings):
-    """A tenant with the test client and access key, ``agents`` and ``calls`` given as user ids."""
+def make_tenant(tenant_id="tenant-a", area="na1", agents=(), calls=(), permissions=("record_on_demand",), **settings):
+    """A tenant with the test client and access key, ``agents`` and ``calls`` given as user ids.
+
+    ``settings`` are further tenant fields (``users``, ``teams``, ``recording_policy`` ...).
+    """
     tenant = {"tenant_id": tenant_id, "area": area, "clients": {CLIENT_ID: CLIENT_SECRET},
-              "access_keys": [{"id": KEY_ID, "secret": KEY_SECRET, "user_id": API_USER, "permissions": ["record_on_demand"]}],
+              "access_keys": [{"id": KEY_ID, "secret": KEY_SECRET, "user_id": API_USER, "permissions": list(permissions)}],
               "agents": [a if isinstance(a, dict) else {"user_id": a, "name": "Agent %s" % a} for a in agents],
               "calls": [{"user_id": c} for c in calls]}
     tenant.update(settings)
@@ -52,3 +58,21 @@ class CXone:
             params["mediaType"] = media_type
         headers = {} if token is None else {"Authorization": "Bearer " + token}
         return self.session.post(self.api + "/api-" + area + RECORDING_PATH + ENDPOINTS[operation], params=params, headers=headers, timeout=timeout)
+
+    def _headers(self, token):
+        return {} if token is None else {"Authorization": "Bearer " + token}
+
+    def status(self, user_id, token, area="na1", **params):
+        """GET get-recording-status for ``user_id`` (left out when None)."""
+        if user_id is not None:
+            params["userId"] = user_id
+        return self.session.get(self.api + "/api-" + area + RECORDING_PATH + STATUS_ENDPOINT, params=params,
+                                headers=self._headers(token), timeout=10)
+
+    def users(self, token, area="na1", **params):
+        """GET User Hub's list of users."""
+        return self.session.get(self.api + "/api-" + area + USERS_PATH, params=params, headers=self._headers(token), timeout=10)
+
+    def search_teams(self, token, search, area="na1"):
+        """POST User Hub's teams search with ``search`` as the JSON body."""
+        return self.session.post(self.api + "/api-" + area + TEAMS_SEARCH_PATH, json=search, headers=self._headers(token), timeout=10)

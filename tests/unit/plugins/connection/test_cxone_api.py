@@ -76,10 +76,10 @@ def test_close_forgets_the_token(cxone_tenant, cxone_api_connection):
     assert len(logins(cxone_tenant)) == 2
 
 
-def test_check_in_follows_the_idle_timeout(cxone_tenant, cxone_api_connection):
+def test_ask_again_in_follows_the_idle_timeout(cxone_tenant, cxone_api_connection):
     connection = cxone_api_connection(persistent_connect_timeout=15, **cxone_tenant.settings())
-    assert connection.cxone_session()["check_in"] == pytest.approx(5.0)
-    assert connection.cxone_token()["check_in"] == pytest.approx(5.0)
+    assert connection.cxone_session()["ask_again_in"] == pytest.approx(5.0)
+    assert connection.cxone_token()["ask_again_in"] == pytest.approx(5.0)
 
 
 def test_a_bad_setting_is_an_error_answer_before_any_request(cxone_tenant, cxone_api_connection):

@@ -10,9 +10,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.cxone.recording.plugins.filter.record_on_demand_plan import FilterModule, record_on_demand_plan
 
 
-def refusal(plan):
+NO_SELECTORS = {"user_name": [], "email": [], "team": []}
+
+
+def refusal(plan, users=None):
     with pytest.raises(AnsibleFilterError) as raised:
-        record_on_demand_plan(plan)
+        record_on_demand_plan(plan, users)
     return str(raised.value)
 
 
@@ -26,7 +29,8 @@ def test_entries_of_one_action_merge_each_agent_once_in_plan_order():
         {"action": "start", "user_ids": ["c"], "media_type": "voice"},
     ])
     assert batches == {"do_not_record": ["e"], "stop": ["b", "a", "d"],
-                       "start": {"voice": ["c"], "voiceAndScreen": ["f"]}, "conflicts": [], "agents": 6}
+                       "start": {"voice": ["c"], "voiceAndScreen": ["f"]}, "conflicts": [], "agents": 6,
+                       "selectors": NO_SELECTORS}
 
 
 def test_do_not_record_wins_over_a_start_and_stop_with_do_not_record_is_allowed():
@@ -42,7 +46,7 @@ def test_do_not_record_wins_over_a_start_and_stop_with_do_not_record_is_allowed(
 
 def test_an_empty_plan_has_nothing_to_do():
     assert record_on_demand_plan([]) == {"do_not_record": [], "stop": [], "start": {"voice": [], "voiceAndScreen": []},
-                                         "conflicts": [], "agents": 0}
+                                         "conflicts": [], "agents": 0, "selectors": NO_SELECTORS}
 
 
 @pytest.mark.parametrize("plan, expected", [
@@ -62,6 +66,8 @@ def test_an_empty_plan_has_nothing_to_do():
      "entry 2: media_type is only for start entries, this one is stop"),
     ([{"action": "start", "user_ids": ["a"], "media_type": "video"}], "entry 1: media_type 'video' is unknown"),
     ([{"action": "stop", "user_ids": ["a"], "users": ["b"], "when": 1}], "entry 1: unknown key users, when"),
+    ([{"action": "stop", "teams": []}], "entry 1: teams must be a non-empty list of names"),
+    ([{"action": "stop", "emails": ["a@example.com", " "]}], "entry 1: emails has an empty or non-text item"),
     (["stop a"], "entry 1: must be a dictionary with action and user_ids, got str"),
     ("stop a", "record_on_demand_plan: must be a list of entries"),
 ])
@@ -106,3 +112,36 @@ def test_text_that_is_not_json_or_yaml_is_refused_with_its_position():
     message = refusal('[{"action": "stop", "user_ids": ["a"]')
     assert message.startswith("record_on_demand_plan: the text is not valid JSON or YAML (line 1, column")
     assert "record_on_demand_plan: must be a list of entries" in refusal("just words")
+
+
+USERS = [{"user_id": "u1", "user_name": "JDoe", "email": "jane@example.com", "team_name": "Billing EMEA"},
+         {"user_id": "u2", "user_name": "asmith", "email": "al@example.com", "team_name": "Billing EMEA"},
+         {"user_id": "u3", "user_name": "bob", "email": "bob@example.com", "team_name": "Support"}]
+
+
+def test_selectors_are_collected_once_each_for_the_user_lookup():
+    plan = [{"action": "stop", "teams": ["Billing EMEA"], "user_ids": ["x"]},
+            {"action": "do_not_record", "user_names": "jdoe, JDOE", "emails": ["bob@example.com"]},
+            {"action": "start", "teams": ["billing emea", "Support"]}]
+    batches = record_on_demand_plan(plan)
+    assert batches["selectors"] == {"user_name": ["jdoe"], "email": ["bob@example.com"],
+                                    "team": ["Billing EMEA", "Support"]}
+    assert batches["stop"] == ["x"] and batches["agents"] == 1, "without users only the ids are batched"
+
+
+def test_selectors_resolve_through_the_users_found_ignoring_case():
+    plan = [{"action": "do_not_record", "user_names": ["jdoe"]},
+            {"action": "stop", "emails": ["BOB@example.com"], "user_ids": ["x"]},
+            {"action": "start", "teams": ["billing emea"], "media_type": "voiceAndScreen"}]
+    batches = record_on_demand_plan(plan, USERS)
+    assert batches["do_not_record"] == ["u1"] and batches["stop"] == ["x", "u3"]
+    assert batches["start"]["voiceAndScreen"] == ["u2"] and batches["conflicts"] == ["u1"]
+
+
+def test_a_selector_that_matches_none_of_the_users_found_is_a_problem_of_the_plan():
+    assert "entry 1: teams 'Sales' matches no user" in refusal([{"action": "stop", "teams": ["Sales"]}], USERS)
+
+
+def test_an_agent_reached_by_a_team_and_started_by_name_makes_the_plan_ambiguous():
+    plan = [{"action": "stop", "teams": ["Support"]}, {"action": "start", "user_names": ["bob"]}]
+    assert "agent u3 is in a stop entry (entry 1) and a start entry (entry 2)" in refusal(plan, USERS)

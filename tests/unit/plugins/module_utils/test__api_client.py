@@ -150,10 +150,6 @@ def test_a_token_echoed_in_cxones_message_is_taken_out(server, sleeps, renewed):
     assert answer.message == "token <redacted> (<redacted>, <redacted>) lacks the permission"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ApiClient.request adds its attempts to the CxoneError it catches, in place; the Authenticator raises "
-    "one and the same remembered failure to every later request, so those report the attempts (and the "
-    "unanswered attempts) of the first one although nothing was sent for them"))
 def test_a_remembered_failure_reports_only_the_attempts_of_each_request(cxone_tenant, sleeps):
     path = "/api" + PATH
     cxone_tenant.queue("/auth/token", cxone_tenant.token_answer("tok-1"), cxone_tenant.token_answer("tok-2"))

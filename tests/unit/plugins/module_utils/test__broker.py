@@ -86,7 +86,7 @@ def test_session_answer_logs_in_discovers_the_api_and_says_how_to_send(cxone_ten
         "id_token": "e30.%s.c2ln" % base64.urlsafe_b64encode(b'{"tenantId": "t-9"}').decode().rstrip("=")}))
     answer = broker.answer_session(auth, IDLE_TIMEOUT)
     assert json.loads(json.dumps(answer)) == answer
-    assert answer == {"access_token": "tok-1", "check_in": broker.CHECK_IN_INTERVAL,
+    assert answer == {"access_token": "tok-1", "ask_again_in": broker.ASK_AGAIN_INTERVAL,
                       "api_base_url": cxone_tenant.url + "/api", "recording_api_path": "/recording",
                       "timeout": 7, "retries": 2, "validate_certs": True, "ca_path": None}
     assert set(broker.SESSION_KEYS) < set(answer)
@@ -95,17 +95,17 @@ def test_session_answer_logs_in_discovers_the_api_and_says_how_to_send(cxone_ten
     assert len(cxone_tenant.to("/auth/token")) == 1
 
 
-@pytest.mark.parametrize("expires_in, idle_timeout, check_in", [
-    (3600, 600, broker.CHECK_IN_INTERVAL),  # the interval: a long-lived token, a long idle timeout
+@pytest.mark.parametrize("expires_in, idle_timeout, ask_again_in", [
+    (3600, 600, broker.ASK_AGAIN_INTERVAL),  # the interval: a long-lived token, a long idle timeout
     (3600, 15, 5.0),                        # a third of the idle timeout keeps the connection alive
     (5, 600, 4.5),                          # the token's renewal time (a tenth of its life early)
 ])
-def test_check_in_is_the_soonest_of_renewal_interval_and_idle_third(cxone_tenant, expires_in, idle_timeout,
-                                                                    check_in):
+def test_ask_again_in_is_the_soonest_of_renewal_interval_and_idle_third(cxone_tenant, expires_in, idle_timeout,
+                                                                        ask_again_in):
     cxone_tenant.default("/auth/token", cxone_tenant.token_answer("tok-1", expires_in))
     auth = new_authenticator(cxone_tenant)
-    assert broker.answer_session(auth, idle_timeout)["check_in"] == pytest.approx(check_in)
-    assert broker.answer_token(auth, idle_timeout)["check_in"] == pytest.approx(check_in)
+    assert broker.answer_session(auth, idle_timeout)["ask_again_in"] == pytest.approx(ask_again_in)
+    assert broker.answer_token(auth, idle_timeout)["ask_again_in"] == pytest.approx(ask_again_in)
 
 
 @pytest.mark.parametrize("confirm_with", [broker.CALL_TOKEN, broker.CALL_RENEW])
@@ -178,21 +178,21 @@ def test_open_gives_the_session_keys_and_the_token(cxone_tenant, broker_socket):
     assert methods(socket) == [broker.CALL_SESSION]
 
 
-def test_the_token_is_shared_without_calls_until_check_in(cxone_tenant, broker_socket):
+def test_the_token_is_shared_without_calls_until_it_must_ask_again(cxone_tenant, broker_socket):
     socket = broker_socket(AuthenticatorHost(new_authenticator(cxone_tenant)))
     client = broker.BrokerClient(socket.path)
     client.open()
     assert [client.bearer()[0] for _use in range(5)] == ["tok-default"] * 5
     token, seconds = client.bearer()
-    assert 0 < seconds <= broker.CHECK_IN_INTERVAL
+    assert 0 < seconds <= broker.ASK_AGAIN_INTERVAL
     assert methods(socket) == [broker.CALL_SESSION]
 
 
-def test_each_use_checks_in_when_check_in_is_due_and_picks_up_a_renewed_token(cxone_tenant, broker_socket):
+def test_each_use_asks_again_when_it_is_due_and_picks_up_a_renewed_token(cxone_tenant, broker_socket):
     clock = Clock()
     cxone_tenant.queue("/auth/token", cxone_tenant.token_answer("tok-1", 100, "refresh-1"),
                        cxone_tenant.token_answer("tok-2", 100))
-    # An idle timeout of 0 makes every answer's check_in 0: each use asks the connection.
+    # An idle timeout of 0 makes every answer's ask_again_in 0: each use asks the connection.
     socket = broker_socket(AuthenticatorHost(new_authenticator(cxone_tenant, clock), idle_timeout=0))
     client = broker.BrokerClient(socket.path)
     client.open()

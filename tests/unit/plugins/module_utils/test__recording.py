@@ -78,7 +78,9 @@ def test_404_fails_by_default_and_is_skipped_on_request(server, session):
     server.default(op_path(STOP), server.answer(404, {"description": "No active interaction found for user u1"}))
     failed = send(session, STOP, "u1", options())
     assert failed["outcome"] == "failed" and failed["http_status"] == 404
-    assert failed["msg"] == ("user u1: HTTP 404: No active interaction found for user u1 (the agent has no active call)")
+    assert failed["msg"] == ("user u1: HTTP 404: No active interaction found for user u1 (the agent has no active "
+                             "call; if every agent gets this, check that recording_api_path and api_endpoint "
+                             "match the tenant's API)")
     skipped = send(session, STOP, "u1", options(no_active_call="skip"))
     assert skipped["outcome"] == "skipped" and "has no active call, skipped" in skipped["msg"]
 

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
-from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
 from ansible_collections.cxone.recording.plugins.module_utils._recording_status import (
     STATUS_FIELDS,
     Waiter,
     describe_status,
     read_status,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._session import Session
-from ansible_collections.cxone.recording.plugins.module_utils._settings import validate_settings
-from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport
 
 API_PATH = "/interaction-recording-management-service/v1/interactions"
-STATUS = API_PATH + "/get-recording-status"
+STATUS = "/api" + API_PATH + "/get-recording-status"
 
 RECORDING = {"contactId": "604812734581", "segmentId": "1", "interactionId": "i-1",
              "recordingStatusToAgent": "Recording", "recordingStatusFromAgent": "Recording",
@@ -29,13 +24,8 @@ RECORDING = {"contactId": "604812734581", "segmentId": "1", "interactionId": "i-
 
 
 @pytest.fixture
-def session(server):
-    server.default("/.well-known/openid-configuration", server.answer(200, {"token_endpoint": server.url + "/auth/token"}))
-    server.default("/auth/token", server.answer(200, {"access_token": "tok-1", "expires_in": 3600}))
-    settings = validate_settings({"issuer": server.url, "api_endpoint": server.url, "client_id": "c", "client_secret": "s",
-                                  "access_key_id": "k", "access_key_secret": "ks", "retries": 1})
-    transport = Transport.for_settings(settings, sleep=lambda seconds: None)
-    return Session(ApiClient(Authenticator(settings, transport), transport, server.url), API_PATH)
+def session(api_session):
+    return api_session
 
 
 def test_a_status_is_read_with_get_and_the_user_in_the_query(server, session):
@@ -126,3 +116,10 @@ def test_waiting_gives_up_at_the_timeout_with_the_last_status(server, session):
 ])
 def test_a_status_in_words(status, words):
     assert describe_status(status) == words
+
+
+def test_waiting_ends_at_once_when_the_call_has_ended(server, session):
+    server.queue(STATUS, server.answer(404, {"description": "No active interaction"}))
+    fake = FakeTime()
+    confirmed, status, reads = Waiter(30, fake.sleep, fake.clock).wait(session, "u1", is_recording)
+    assert confirmed is False and status["outcome"] == "no_active_call" and reads == 1

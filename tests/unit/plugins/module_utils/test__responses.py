@@ -40,3 +40,12 @@ def test_json_is_decoded_or_none(text, expected):
 def test_html_is_told_by_content_type_or_a_leading_tag():
     assert is_html("ok", "text/html; charset=utf-8") and is_html("  <!doctype html>")
     assert not is_html('{"a": 1}', "application/json")
+
+
+@pytest.mark.parametrize("text", ["[" * 100000 + "]" * 100000, '{"a":' * 100000 + "1" + "}" * 100000, "<html>", ""])
+def test_a_body_the_parser_cannot_take_is_not_json(text):
+    assert decode_json(text) is None
+
+
+def test_json_bodies_are_decoded():
+    assert decode_json('{"contactId": "7"}') == {"contactId": "7"}

@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import AuthError
 from ansible_collections.cxone.recording.plugins.module_utils._results import (
     RESULT_FIELDS,
-    failed_entries,
     planned_entries,
     result_entry,
     task_result,
@@ -36,7 +34,8 @@ def test_task_result_names_failures_and_keeps_successes():
 
 
 def test_one_reason_shared_by_all_failures_is_given_once():
-    entries = failed_entries(["a", "b", "c"], AuthError("login with access key K failed: HTTP 400", 400))
+    entries = [result_entry(user_id, "failed", 400, msg="login with access key K failed: HTTP 400")
+               for user_id in ("a", "b", "c")]
     result = task_result("stop recording", entries)
     assert result["msg"] == ("stop recording failed for 3 of 3 user(s): login with access key K failed: HTTP 400 "
                              "(users: a, b, c)")

@@ -12,6 +12,8 @@ from ansible_collections.cxone.recording.plugins.module_utils._settings import (
     DEFAULT_RECORDING_API_PATH,
     SETTINGS,
     connection_argument_spec,
+    shown_url,
+    url_credentials,
     validate_settings,
 )
 
@@ -135,3 +137,77 @@ def test_argument_spec_has_env_fallbacks_defaults_and_no_log():
     assert "no_log" not in spec["access_key_id"]
     assert spec["timeout"]["fallback"][1] == ["CXONE_TIMEOUT"]
     assert "default" not in spec["client_id"]
+
+
+@pytest.mark.parametrize("url", [
+    "http://[::1]evil.com",
+    "http://[::1]evil.com:8080/path",
+    "https://[127.0.0.1]/",
+    "https://[::1/",
+    "https://host:80:80/",
+    "https://ho%73t.example.com/",
+])
+def test_a_host_part_that_is_not_a_host_and_port_is_refused(url):
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(dict(CREDENTIALS, issuer=url))
+    assert caught.value.msg.startswith("issuer:")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://[::1]:8443/base/", "https://[::1]:8443/base"),
+    ("http://[::1]:8080", "http://[::1]:8080"),
+    ("https://cxone-gov.niceincontact.com:443/", "https://cxone-gov.niceincontact.com:443"),
+])
+def test_bracketed_ipv6_hosts_and_ports_are_accepted(url, expected):
+    assert validate_settings(dict(CREDENTIALS, issuer=url)).issuer == expected
+
+
+@pytest.mark.parametrize("name", ["issuer", "api_endpoint"])
+@pytest.mark.parametrize("url", [
+    "https://admin:hunter2@cxone.example.com/",
+    "https://admin:hunter2@cxone.example.com:99999/",
+    "https://admin:hunter2@[::1/",
+    "http://admin:hunter2@cxone.example.com/ with space",
+    "https://hunter2@cxone.example.com",
+    "https://cxone.example.com\\@hunter2.example.com",
+])
+def test_a_url_with_user_info_is_refused_without_echoing_it(name, url):
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(dict(CREDENTIALS, **{name: url}))
+    assert caught.value.msg.startswith("%s: the URL must not carry a user name or password" % name)
+    assert "hunter2" not in caught.value.msg and "admin" not in caught.value.msg
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://cxone.example.com:99999/base?token=s3cret#frag", "'https://cxone.example.com:99999/base'"),
+    ("https://cxone.example.com/base?token=s3cret", "'https://cxone.example.com/base'"),
+    ("http://cxone.example.com/base#s3cret", "'http://cxone.example.com/base'"),
+])
+def test_messages_show_no_more_of_a_url_than_scheme_host_port_and_path(url, shown):
+    with pytest.raises(SettingsError) as caught:
+        validate_settings(dict(CREDENTIALS, issuer=url))
+    assert shown in caught.value.msg and "s3cret" not in caught.value.msg
+
+
+def test_shown_url_keeps_only_scheme_host_port_and_path():
+    assert shown_url("https://u:p@host:8443/a/b?q=1#f") == "https://host:8443/a/b"
+    assert shown_url("not a url?x") == "not a url"
+
+
+def test_url_credentials_lists_what_the_module_must_hide():
+    values = dict(CREDENTIALS, issuer="https://admin:hun%40ter2@cxone.example.com/", api_endpoint="https://tok3n@api.example.com",
+                  recording_api_path="/a@b")
+    assert url_credentials(values) == ["admin:hun%40ter2", "admin:hun@ter2", "hun%40ter2", "hun@ter2", "tok3n"]
+    assert url_credentials(dict(CREDENTIALS, issuer="https://cxone.example.com/a@b", api_endpoint=None)) == []
+    assert url_credentials({}) == []
+
+
+@pytest.mark.parametrize("values, can_log_in, missing", [
+    (dict(CREDENTIALS, access_token="tok"), True, []),
+    ({"access_token": "tok"}, False, ["client_id", "client_secret", "access_key_id", "access_key_secret"]),
+    ({"access_token": "tok", "client_id": "app"}, False, ["client_secret", "access_key_id", "access_key_secret"]),
+])
+def test_a_given_token_may_come_with_login_settings(values, can_log_in, missing):
+    settings = validate_settings(values)
+    assert settings.uses_given_token
+    assert settings.can_log_in is can_log_in and settings.missing_login_settings == missing

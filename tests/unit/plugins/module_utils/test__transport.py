@@ -5,11 +5,17 @@
 from __future__ import annotations
 
 import email.utils
+import os
 import socket
+import ssl
+import struct
+import threading
 
 import pytest
+from cxone_sandbox.tls import generate_certificate
 
 from ansible_collections.cxone.recording.plugins.module_utils._errors import TransportError
+from ansible_collections.cxone.recording.plugins.module_utils._pacing import AdaptiveLimit
 from ansible_collections.cxone.recording.plugins.module_utils._settings import validate_settings
 from ansible_collections.cxone.recording.plugins.module_utils._transport import (
     BACKOFF_CAP,
@@ -17,14 +23,15 @@ from ansible_collections.cxone.recording.plugins.module_utils._transport import 
     Transport,
     backoff_delay,
     retry_after_seconds,
+    worst_case_seconds,
 )
 
 PATH = "/op"
 
 
-def transport_for(sleeps, retries=5, timeout=5):
-    settings = validate_settings({"access_token": "t", "retries": retries, "timeout": timeout})
-    return Transport.for_settings(settings, sleep=sleeps.append, rand=lambda: 1.0)
+def transport_for(sleeps, retries=5, timeout=5, jitter=1.0, **kwargs):
+    settings = validate_settings(dict({"access_token": "t", "retries": retries, "timeout": timeout}, **kwargs))
+    return Transport.for_settings(settings, sleep=sleeps.append, rand=lambda: jitter)
 
 
 @pytest.mark.parametrize("status", [425, 429, 500, 502, 503, 504])
@@ -57,16 +64,17 @@ def test_zero_retries_sends_once(server, sleeps):
     assert reply.attempts == 1 and len(server.to(PATH)) == 1
 
 
-def test_retry_after_seconds_is_honoured(server, sleeps):
+@pytest.mark.parametrize("jitter, expected", [(0.0, 7.0), (1.0, 8.4)])
+def test_retry_after_seconds_is_honoured_plus_up_to_a_fifth(server, sleeps, jitter, expected):
     server.queue(PATH, server.answer(429, {"message": "Too Many Requests"}, headers={"Retry-After": "7"}),
                  server.answer(200, {}))
-    transport_for(sleeps).request("POST", server.url + PATH, "op")
-    assert sleeps == [7.0]
+    transport_for(sleeps, jitter=jitter).request("POST", server.url + PATH, "op")
+    assert sleeps == [pytest.approx(expected)]
 
 
 def test_retry_after_is_capped(server, sleeps):
     server.queue(PATH, server.answer(429, {}, headers={"Retry-After": "86400"}), server.answer(200, {}))
-    transport_for(sleeps).request("POST", server.url + PATH, "op")
+    transport_for(sleeps, jitter=0.0).request("POST", server.url + PATH, "op")
     assert sleeps == [RETRY_AFTER_CAP]
 
 
@@ -117,3 +125,290 @@ def test_parameters_and_form_are_url_encoded(server, sleeps):
     sent = server.to(PATH)[0]
     assert sent["query"]["userId"] == [odd]
     assert sent["form"]["password"] == [odd]
+
+
+# -- odd answers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "+5", "-1", "1.5", "Fri, 99 Foo 99999 99:99:99 GMT", "Mon, 01 Jan 10000 00:00:00 GMT"])
+def test_a_retry_after_that_is_no_delay_or_date_is_ignored(value):
+    assert retry_after_seconds(value) is None
+
+
+def test_an_odd_retry_after_gives_a_plain_backoff(server, sleeps):
+    server.queue(PATH, server.answer(503, {}, headers={"Retry-After": "²"}), server.answer(200, {}))
+    reply = transport_for(sleeps).request("POST", server.url + PATH, "op")
+    assert reply.status == 200 and sleeps == [0.5]
+
+
+def test_a_deeply_nested_json_body_is_an_answer_that_is_not_json(server, sleeps):
+    nested = "[" * 100000 + "]" * 100000
+    server.queue(PATH, server.answer(500, text=nested))
+    reply = transport_for(sleeps, retries=0).request("POST", server.url + PATH, "op")
+    assert reply.status == 500 and reply.body is None and not reply.body_is_json
+    assert reply.message.startswith("[[[[") and len(reply.message) == 200
+
+
+@pytest.mark.parametrize("text, content_type, is_json", [
+    ('{"contactId": "1"}', "application/json", True),
+    ("null", "application/json", True),
+    ("", "application/json", False),
+    ("<html><head><title>Proxy login</title></head></html>", "text/html", False),
+])
+def test_a_reply_says_whether_its_body_is_json(server, sleeps, text, content_type, is_json):
+    server.queue(PATH, server.answer(200, text=text, content_type=content_type))
+    reply = transport_for(sleeps).request("POST", server.url + PATH, "op")
+    assert reply.ok and reply.body_is_json is is_json
+
+
+def test_a_body_with_a_broken_gzip_encoding_is_retried_as_a_lost_answer(server, sleeps):
+    server.queue(PATH, server.answer(200, text="not gzip at all", headers={"Content-Encoding": "gzip"}),
+                 server.answer(200, {"description": "ok"}))
+    reply = transport_for(sleeps).request("POST", server.url + PATH, "op")
+    assert reply.status == 200 and reply.attempts == 2 and reply.unanswered_attempts == 1
+
+
+# -- Retry-After spread, time budget -------------------------------------------------------
+
+def test_workers_told_the_same_retry_after_come_back_spread_out():
+    delays = [backoff_delay(1, 1.0, rand=lambda share=share: share) for share in (0.0, 0.25, 0.5, 1.0)]
+    assert delays == [1.0, 1.25, 1.5, 2.0]
+    assert backoff_delay(1, 30.0, rand=lambda: 1.0) == 36.0
+    assert backoff_delay(1, 0.0, rand=lambda: 1.0) == 0.0
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the transport sleeps."""
+
+    def __init__(self):
+        self.now = 500.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_time_budget_stops_retries_whose_wait_would_end_after_it(server):
+    clock = FakeClock()
+    server.default(PATH, server.answer(503, {}, headers={"Retry-After": "20"}))
+    settings = validate_settings({"access_token": "t", "retries": 10})
+    transport = Transport.for_settings(settings, sleep=clock.sleep, clock=clock, rand=lambda: 0.0)
+    reply = transport.request("POST", server.url + PATH, "op", budget=45)
+    assert reply.status == 503 and reply.attempts == 3 and clock.sleeps == [20.0, 20.0]
+    assert worst_case_seconds(30, 10, budget=45) == 45
+
+
+def test_a_time_budget_ends_the_retries_of_a_request_without_answer(sleeps):
+    clock = FakeClock()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = validate_settings({"access_token": "t", "retries": 20})
+    transport = Transport.for_settings(settings, sleep=clock.sleep, clock=clock, rand=lambda: 1.0)
+    with pytest.raises(TransportError) as caught:
+        transport.request("POST", "http://127.0.0.1:%d/op" % port, "login", budget=10)
+    assert "after 5 attempt(s) (stopped at its time limit of 10 s): Connection refused" in caught.value.msg
+    assert sum(clock.sleeps) <= 10
+
+
+# -- netrc and proxies ---------------------------------------------------------------------
+
+@pytest.fixture
+def netrc_home(tmp_path, monkeypatch):
+    """A HOME whose .netrc has credentials for the test servers, as a developer's might."""
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-password\n"
+                     "machine cxone.invalid login netrc-user password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("NETRC", raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("authorization", ["Bearer given-token", "Basic YXBwOnNlY3JldA=="])
+def test_a_netrc_never_replaces_the_collections_authorization(server, sleeps, netrc_home, authorization):
+    server.default(PATH, server.answer(200, {}))
+    transport_for(sleeps).request("POST", server.url + PATH, "op", headers={"Authorization": authorization})
+    assert server.to(PATH)[0]["headers"]["Authorization"] == authorization
+
+
+def test_a_netrc_adds_nothing_to_a_request_without_authorization(server, sleeps, netrc_home):
+    server.default(PATH, server.answer(200, {}))
+    transport_for(sleeps).request("GET", server.url + PATH, "discovery")
+    assert "Authorization" not in server.to(PATH)[0]["headers"]
+
+
+def test_proxies_from_the_environment_are_still_used(server, sleeps, netrc_home):
+    # The scripted server plays an HTTP proxy: it receives the absolute URL.
+    netrc_home.setenv("HTTP_PROXY", server.url)
+    server.default(PATH, server.answer(200, {"description": "through the proxy"}))
+    reply = transport_for(sleeps, allow_plain_http=True).request(
+        "POST", "http://cxone.invalid" + PATH, "op", headers={"Authorization": "Bearer given-token"})
+    assert reply.message == "through the proxy"
+    sent = server.to(PATH)[0]
+    assert sent["headers"]["Host"] == "cxone.invalid" and sent["headers"]["Authorization"] == "Bearer given-token"
+
+
+def test_no_proxy_from_the_environment_is_honoured(server, sleeps, netrc_home):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_proxy = "http://127.0.0.1:%d" % probe.getsockname()[1]
+    netrc_home.setenv("HTTP_PROXY", dead_proxy)
+    netrc_home.setenv("NO_PROXY", "127.0.0.1")
+    server.default(PATH, server.answer(200, {}))
+    assert transport_for(sleeps, retries=0).request("POST", server.url + PATH, "op").status == 200
+
+
+# -- TLS -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return generate_certificate(str(tmp_path_factory.mktemp("tls")))
+
+
+class RawServer:
+    """A TCP server whose every connection is handled by ``handle(connection)``: TLS misbehaviour."""
+
+    def __init__(self, handle):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = "https://127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.connections = 0
+        self._handle = handle
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                self._handle(connection)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                connection.close()
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.fixture
+def raw_server():
+    servers = []
+
+    def start(handle):
+        servers.append(RawServer(handle))
+        return servers[-1]
+
+    yield start
+    for started in servers:
+        started.close()
+
+
+def tls_transport(sleeps, verify, retries=2):
+    return Transport(5, retries, verify, sleep=sleeps.append, rand=lambda: 1.0)
+
+
+def test_a_certificate_that_fails_verification_is_named_and_not_retried(sleeps, raw_server, certificate):
+    cert_file, key_file = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    tls = raw_server(lambda connection: context.wrap_socket(connection, server_side=True).recv(1024))
+    with pytest.raises(TransportError) as caught:
+        tls_transport(sleeps, True).request("POST", tls.url + PATH, "login")
+    assert caught.value.msg == ("login: TLS certificate verification failed for %s (self-signed certificate); set "
+                                "ca_path to the CA bundle that signs it, or validate_certs: false for a test system"
+                                % tls.url)
+    assert caught.value.attempts == 1 and not sleeps and tls.connections == 1
+
+
+def close_during_handshake(connection):
+    connection.recv(65536)  # the whole client hello: the close is then an orderly one
+    connection.shutdown(socket.SHUT_RDWR)
+
+
+def reset_during_handshake(connection):
+    connection.recv(16)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+@pytest.mark.parametrize("handle, reason", [
+    (close_during_handshake, "TLS handshake failed: EOF occurred in violation of protocol"),
+    (reset_during_handshake, "TLS handshake failed: Connection reset by peer"),
+    (lambda connection: connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n"),
+     "TLS handshake failed: wrong version number (is it a plain http:// server?)"),
+])
+def test_a_tls_handshake_cut_short_is_retried_and_not_called_a_certificate_problem(sleeps, raw_server, handle, reason):
+    tls = raw_server(handle)
+    with pytest.raises(TransportError) as caught:
+        tls_transport(sleeps, True).request("POST", tls.url + PATH, "login")
+    error = caught.value
+    assert error.msg.startswith("login: no answer from %s after 3 attempt(s): %s" % (tls.url, reason))
+    assert "certificate" not in error.msg and "validate_certs" not in error.msg
+    assert "(" + "'" not in error.msg and "Error(" not in error.msg and "0x" not in error.msg
+    assert error.attempts == 3 and error.unanswered_attempts == 0 and len(sleeps) == 2
+
+
+def test_a_tls_failure_after_the_request_was_sent_counts_as_unanswered(sleeps, raw_server, certificate):
+    cert_file, key_file = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+
+    def garbage_after_the_request(connection):
+        secure = context.wrap_socket(connection, server_side=True)
+        secure.recv(4096)
+        # A record that no key decrypts, written past TLS: the client fails reading the answer.
+        os.write(secure.fileno(), b"\x17\x03\x03\x00\x20" + b"x" * 32)
+        secure.close()
+
+    tls = raw_server(garbage_after_the_request)
+    with pytest.raises(TransportError) as caught:
+        tls_transport(sleeps, cert_file, retries=1).request("POST", tls.url + PATH, "stop recording")
+    error = caught.value
+    assert error.msg == ("stop recording: no answer from %s after 2 attempt(s): TLS error: decryption failed or "
+                         "bad record mac" % tls.url)
+    assert error.attempts == 2 and error.unanswered_attempts == 2
+
+
+def test_https_proxy_from_the_environment_is_used_for_https(sleeps, raw_server, netrc_home):
+    tunnels = []
+
+    def refuse_tunnel(connection):
+        tunnels.append(connection.recv(4096).split(b"\r\n", 1)[0])
+        connection.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    proxy = raw_server(refuse_tunnel)
+    netrc_home.setenv("HTTPS_PROXY", proxy.url.replace("https://", "http://"))
+    with pytest.raises(TransportError) as caught:
+        tls_transport(sleeps, True, retries=0).request("POST", "https://cxone.invalid" + PATH, "op")
+    assert [line.rsplit(b" ", 1)[0] for line in tunnels] == [b"CONNECT cxone.invalid:443"]
+    assert caught.value.msg == ("op: no answer from https://cxone.invalid after 1 attempt(s): Tunnel connection "
+                                "failed: 502 Bad Gateway")
+
+
+def test_attempts_pass_through_the_pacing_and_a_429_lowers_it(server, sleeps):
+    server.queue("/op", server.answer(429, {"message": "Too Many Requests"}, headers={"Retry-After": "0"}),
+                 server.answer(200, {}))
+    pacing = AdaptiveLimit(8)
+    transport = Transport(5, 2, True, sleep=sleeps.append, pacing=pacing)
+    reply = transport.request("POST", server.url + "/op", "stop recording")
+    assert reply.status == 200 and reply.attempts == 2
+    assert pacing.lowest == 4.0 and pacing.in_flight == 0
+
+
+def test_an_attempt_without_answer_frees_its_place(server, sleeps):
+    server.default("/op", server.answer(drop=True))
+    pacing = AdaptiveLimit(2)
+    transport = Transport(5, 1, True, sleep=sleeps.append, pacing=pacing)
+    with pytest.raises(TransportError):
+        transport.request("POST", server.url + "/op", "stop recording")
+    assert pacing.in_flight == 0 and pacing.limit == 2.0

@@ -10,22 +10,19 @@ import json
 
 import pytest
 
-from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
-from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
 from ansible_collections.cxone.recording.plugins.module_utils._errors import ApiError, SettingsError
-from ansible_collections.cxone.recording.plugins.module_utils._session import Session
-from ansible_collections.cxone.recording.plugins.module_utils._settings import validate_settings
-from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport
 from ansible_collections.cxone.recording.plugins.module_utils._users import (
-    TEAMS_SEARCH_PATH,
+    TEAMS_SEARCH_PATH as TEAMS_SEARCH_API_PATH,
     USER_FIELDS,
-    USERS_PATH,
+    USERS_PATH as USERS_API_PATH,
     check_selectors,
     match_users,
     read_teams,
     read_users,
 )
 
+USERS_PATH = "/api" + USERS_API_PATH
+TEAMS_SEARCH_PATH = "/api" + TEAMS_SEARCH_API_PATH
 BILLING = "11111111-0000-4000-8000-00000000b111"
 SUPPORT = "22222222-0000-4000-8000-00000000c222"
 TEAMS = {BILLING: "Billing EMEA", SUPPORT: "Support"}
@@ -45,13 +42,8 @@ def selectors(**values):
 
 
 @pytest.fixture
-def session(server):
-    server.default("/.well-known/openid-configuration", server.answer(200, {"token_endpoint": server.url + "/auth/token"}))
-    server.default("/auth/token", server.answer(200, {"access_token": "tok-1", "expires_in": 3600}))
-    settings = validate_settings({"issuer": server.url, "api_endpoint": server.url, "client_id": "c", "client_secret": "s",
-                                  "access_key_id": "k", "access_key_secret": "ks", "retries": 0})
-    transport = Transport.for_settings(settings, sleep=lambda seconds: None)
-    return Session(ApiClient(Authenticator(settings, transport), transport, server.url), "/unused")
+def session(api_session):
+    return api_session
 
 
 def test_users_are_read_once_with_deleted_ones_only_when_asked(server, session):

@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the cxone.recording collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Running the consent_refused rulebook against the CXone sandbox, and posting refusals as Studio would.
+
+Shared by tests/e2e/test_consent_events.py and the benchmark bench/consent/run_bench.py.
+
+The rulebook's modules reach the sandbox as they would CXone: they log in, discover the API and
+read each agent's recording status (``expected_contacts``) before the do-not-record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+import yaml
+
+RULEBOOK = "cxone.recording.consent_refused"
+# Logged by ansible-rulebook (-v) once its rule engine takes events.
+READY_LINE = "Waiting for events"
+BATCH_LINE = "consent_events: batch of"
+RUN_DONE_LINE = "PLAY RECAP"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout, what, interval=0.2):
+    """Poll ``condition`` until it returns something true; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Studio:
+    """Posts refusals to the listener as a Studio REST API action would: bearer token and/or HMAC."""
+
+    def __init__(self, url, token=None, hmac_secret=None, header="X-CXone-Signature"):
+        self.url = url
+        self.token = token
+        self.hmac_secret = hmac_secret
+        self.header = header
+        self._session = requests.Session()
+        self._session.trust_env = False
+
+    def post(self, payload=None, body=None, token=None, signature=None, headers=None):
+        """The listener's answer; ``token``/``signature`` default to the right ones, ``False`` leaves one out."""
+        data = body if body is not None else json.dumps(payload).encode("utf-8")
+        sent = {"Content-Type": "application/json"}
+        token = self.token if token is None else token
+        if token:
+            sent["Authorization"] = "Bearer " + token
+        if signature is None and self.hmac_secret:
+            signature = "sha256=" + hmac.new(self.hmac_secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
+        if signature:
+            sent[self.header] = signature
+        sent.update(headers or {})
+        return self._session.post(self.url + "/consent", data=data, headers=sent, timeout=30)
+
+    def refuse(self, user_id, contact_id):
+        return self.post({"userId": user_id, "contactId": contact_id, "consent": "refused"})
+
+
+class Rulebook:
+    """ansible-rulebook running the collection's consent_refused rulebook, its output in a file."""
+
+    def __init__(self, workdir, variables, environment, verbosity="-v", max_concurrent_actions=2):
+        self.max_concurrent_actions = max_concurrent_actions
+        self.workdir = workdir
+        self.output_path = os.path.join(workdir, "rulebook.log")
+        self._variables = variables
+        self._environment = environment
+        self._verbosity = verbosity
+        self._process = None
+        self._output = None
+
+    def start(self, timeout=180):
+        executable = shutil.which("ansible-rulebook")
+        if executable is None:
+            raise RuntimeError("ansible-rulebook is not on PATH (make eda-venv installs it into .venv-eda)")
+        vars_path = os.path.join(self.workdir, "consent-vars.yml")
+        inventory_path = os.path.join(self.workdir, "consent-inventory.yml")
+        with open(vars_path, "w", encoding="utf-8") as stream:
+            yaml.safe_dump(self._variables, stream)
+        with open(inventory_path, "w", encoding="utf-8") as stream:
+            stream.write("all: {}\n")
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("CXONE_")}
+        environment.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "NO_PROXY": "127.0.0.1,localhost",
+                            "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"})
+        environment.update(self._environment)
+        self._output = open(self.output_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        command = [executable, "-r", RULEBOOK, "-i", inventory_path, "--vars", vars_path,
+                   "--max-concurrent-actions", str(self.max_concurrent_actions)]
+        if self._verbosity:
+            command.append(self._verbosity)
+        self._process = subprocess.Popen(command, cwd=self.workdir, env=environment,  # pylint: disable=consider-using-with
+                                         stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
+
+        def ready():
+            if self._process.poll() is not None:
+                raise AssertionError("ansible-rulebook exited with %s:\n%s" % (self._process.returncode,
+                                                                               self.output()[-4000:]))
+            return READY_LINE in self.output()
+        wait_for(ready, timeout, "ansible-rulebook to take events")
+        return self
+
+    def output(self):
+        with open(self.output_path, encoding="utf-8", errors="replace") as stream:
+            return stream.read()
+
+    def batches_emitted(self):
+        return self.output().count(BATCH_LINE)
+
+    def runs_finished(self):
+        return self.output().count(RUN_DONE_LINE)
+
+    def batched_users(self):
+        """Every user id the source has put in a batch so far."""
+        users = set()
+        for line in self.output().splitlines():
+            if BATCH_LINE in line:
+                users.update(user.strip() for user in line.split("for user(s)", 1)[1].split(","))
+        return users
+
+    def wait_until_done(self, user_ids, timeout=120):
+        """Until these agents were batched and every batch emitted so far has had its module run finish."""
+        wanted = set(user_ids)
+        wait_for(lambda: wanted <= self.batched_users(), timeout, "the source to batch %s" % sorted(wanted))
+        wait_for(lambda: self.runs_finished() >= self.batches_emitted(), timeout,
+                 "every batch's module run to finish")
+
+    def stop(self):
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGINT)
+            try:
+                self._process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        self._output.close()
+        self._process = None
