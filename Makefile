@@ -27,6 +27,9 @@ DEV_LINK := $(DEV_COLLECTIONS)/ansible_collections/cxone/recording
 
 UNIT_PATHS := tests/unit tests/sandbox/tests
 E2E_PATHS := tests/e2e
+# pytest-xdist workers for `make e2e`, each with its own sandbox; a file's tests stay on one worker.
+E2E_WORKERS ?= 2
+# Two workers, each with its own sandbox; the tests of one file stay on one worker.
 
 # $(call run_pytest,paths,environment): run pytest from the venv on these paths.
 define run_pytest
@@ -74,7 +77,7 @@ unit: venv link ## pytest tests/unit and tests/sandbox/tests (collection importe
 	$(call run_pytest,$(UNIT_PATHS),PYTHONPATH="$(DEV_COLLECTIONS):$(ROOT)/tests/sandbox" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)")
 
 e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the installed tarball
-	$(call run_pytest,$(E2E_PATHS),PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox")
+	$(call run_pytest,-n $(E2E_WORKERS) --dist loadfile $(E2E_PATHS),PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox")
 
 # ---- The supported ansible-core range ------------------------------------------------------------
 # meta/runtime.yml claims ansible-core >= 2.16. Three controllers are tested, each with

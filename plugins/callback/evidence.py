@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: evidence
 type: notification
 short_description: Keep a tamper-evident file of every agent's recording outcome
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Writes evidence that an auditor can check on their own - which agent and contact, what was
     asked (start, stop or do-not-record), when, and what CXone answered - for every agent of

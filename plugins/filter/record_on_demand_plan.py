@@ -226,14 +226,18 @@ def _entry_selectors(entry, problems, where):
     return selectors
 
 
+def _matches(user, field, value):
+    """Whether a user found by cxone_user_info has ``value`` in ``field``, ignoring case."""
+    text = user.get(field) if isinstance(user, dict) else None
+    return isinstance(text, str) and text.casefold() == value.casefold() and bool(user.get("user_id"))
+
+
 def _resolve(selectors, users, where, problems):
     """The user ids ``users`` (cxone_user_info's result) holds for an entry's selectors, in order."""
     found = []
     for key, field in SELECTOR_KEYS:
         for value in selectors.get(key, ()):
-            matches = [user["user_id"] for user in users
-                       if isinstance(user, dict) and isinstance(user.get(field), str)
-                       and user[field].casefold() == value.casefold() and user.get("user_id")]
+            matches = [user["user_id"] for user in users if _matches(user, field, value)]
             if not matches:
                 problems.append("%s: %s %r matches no user" % (where, key, value))
             found.extend(matches)

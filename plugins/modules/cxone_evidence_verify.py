@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cxone_evidence_verify
 short_description: Check that an evidence file of cxone.recording was not edited
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Reads an evidence file written by the callback plugin P(cxone.recording.evidence#callback)
     line by line and recomputes its SHA-256 chain. The task fails naming the first line that

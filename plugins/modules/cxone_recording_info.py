@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cxone_recording_info
 short_description: Read whether agents' ongoing CXone calls are being recorded
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Reads the recording status of the ongoing call of one or many agents with CXone's
     C(get-recording-status) operation, which NICE publishes beside the Record on Demand API.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cxone_user_info
 short_description: Find CXone agents' user ids by login name, e-mail or team
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Finds users in CXone's User Hub by login name, e-mail address, team name or user id, and
     returns their user ids ready for the recording modules.

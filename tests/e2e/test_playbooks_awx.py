@@ -86,7 +86,8 @@ def run_job(workdir, sandbox_url, playbook, extravars):
     envvars = dict(injected_environment(inputs),
                    ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
                    ANSIBLE_LOCAL_TEMP=os.path.join(scratch, "local"),
-                   ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=os.path.join(scratch, "pc"),
+                   # A short path: a Unix socket's path has at most 107 characters.
+                   ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=os.path.join(workdir, "pc"),
                    ANSIBLE_NOCOLOR="1", NO_PROXY="127.0.0.1,localhost")
     write_yaml(os.path.join(private_dir, "env", "envvars"), envvars)
     write_yaml(os.path.join(private_dir, "env", "extravars"), extravars)
