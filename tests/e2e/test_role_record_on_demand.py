@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLIENT_ID, CLIENT_SECRET, agent_ids, make_tenant, operation_requests
+from e2e_helpers import hub_user  # pylint: disable=import-error
 
 ROLE = "cxone.recording.record_on_demand"
 RECORDING_MODULES = ("cxone.recording.cxone_do_not_record", "cxone.recording.cxone_recording_stop",
@@ -195,3 +196,28 @@ def test_a_300_agent_plan_runs_as_three_tasks_on_localhost_with_the_environment(
     sent = operation_requests(sandbox)
     assert len(sent) == 300
     assert [entry["operation"] for entry in sent] == ["do_not_record"] * 100 + ["stop"] * 100 + ["start"] * 100
+
+
+def test_agents_named_by_team_login_name_and_e_mail_are_looked_up_once_before_any_request(ansible, sandbox):
+    billing, support = "7ea30000-0000-4000-8000-00000000b111", "7ea30000-0000-4000-8000-00000000c222"
+    users = [hub_user(A, "adams", billing, email="adams@example.com"), hub_user(B, "baker", billing),
+             hub_user(C, "Clark", support, email="clark@example.com"), hub_user(D, "dunn", billing, status="INACTIVE")]
+    teams = [{"id": billing, "name": "Billing EMEA", "status": "ACTIVE"},
+             {"id": support, "name": "Support", "status": "ACTIVE"}]
+    sandbox.add_tenant(make_tenant(agents=[A, B, C, D], calls=[A, B, C, D], users=users, teams=teams))
+    plan = [{"action": "stop", "teams": ["billing emea"]},
+            {"action": "do_not_record", "emails": ["CLARK@example.com"], "user_names": ["clark"]}]
+    run = ansible.run(apply_role(ansible, plan), ansible.tenant_inventory())
+    assert run.rc == 0, run.output[-3000:]
+    assert outcomes(report_of(run)) == {("stop", A): "completed", ("stop", B): "completed",
+                                        ("do_not_record", C): "completed"}, "the inactive agent of the team is left alone"
+    assert [(entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)] == [
+        ("do_not_record", C), ("stop", A), ("stop", B)]
+
+    # A name that matches no active agent fails the plan before any recording request.
+    before = len(operation_requests(sandbox))
+    run = ansible.run(apply_role(ansible, [{"action": "stop", "user_names": ["dunn", "nobody"]}]),
+                      ansible.tenant_inventory())
+    assert run.rc != 0
+    assert "user_name 'dunn' (matches only users with status INACTIVE); user_name 'nobody'" in run.output
+    assert len(operation_requests(sandbox)) == before
