@@ -88,7 +88,7 @@ e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the inst
 # README.md's support matrix says the same.
 
 # End-to-end tests run on every ansible-core of the range (the whole of tests/e2e runs on the default one).
-RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py tests/e2e/test_role_record_on_demand.py
+RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py
 
 # Python 3.13 for the newest ansible-core (2.20+ needs >= 3.12): pyenv's, else one on PATH that runs.
 PYENV_ROOT_DIR := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
