@@ -88,7 +88,7 @@ e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the inst
 # README.md's support matrix says the same.
 
 # End-to-end tests run on every ansible-core of the range (the whole of tests/e2e runs on the default one).
-RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py
+RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py tests/e2e/test_role_record_on_demand.py
 
 # Python 3.13 for the newest ansible-core (2.20+ needs >= 3.12): pyenv's, else one on PATH that runs.
 PYENV_ROOT_DIR := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
@@ -131,10 +131,10 @@ define range_e2e
 	  "$(1)/bin/python" -m pytest $(RANGE_E2E_PATHS)
 endef
 
-e2e-oldest: build $(OLDEST_STAMP) ## End-to-end tests of the modules and the connection on ansible-core 2.16 (oldest)
+e2e-oldest: build $(OLDEST_STAMP) ## End-to-end tests of the modules, the connection and the role on ansible-core 2.16 (oldest)
 	$(call range_e2e,$(OLDEST_VENV),$(BUILD)/collections-oldest)
 
-e2e-newest: build $(NEWEST_STAMP) ## End-to-end tests of the modules and the connection on ansible-core 2.21 (newest)
+e2e-newest: build $(NEWEST_STAMP) ## End-to-end tests of the modules, the connection and the role on ansible-core 2.21 (newest)
 	$(call range_e2e,$(NEWEST_VENV),$(BUILD)/collections-newest)
 
 # $(call run_sanity,venv,python version,name[,tests]): ansible-test sanity of that venv (only these tests

@@ -13,6 +13,7 @@ settings' options come from ``_settings.py``.
 from __future__ import annotations
 
 from ansible_collections.cxone.recording.plugins.module_utils._errors import SettingsError
+from ansible_collections.cxone.recording.plugins.module_utils._settings import check_range
 
 CONCURRENCY_RANGE = (1, 64)
 DEFAULT_CONCURRENCY = 8
@@ -54,21 +55,14 @@ def normalise_user_ids(values):
     return user_ids
 
 
-def _check_range(name, value, bounds):
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError("%s: must be a whole number from %d to %d, got %r" % (name, low, high, value))
-    return value
-
-
 def check_concurrency(value):
     """The number of requests in flight at once, from ``CONCURRENCY_RANGE``."""
-    return _check_range("concurrency", value, CONCURRENCY_RANGE)
+    return check_range("concurrency", value, CONCURRENCY_RANGE)
 
 
 def check_wait_timeout(value):
     """Seconds to wait for an agent's status to confirm an operation, from ``WAIT_TIMEOUT_RANGE``."""
-    return _check_range("wait_timeout", value, WAIT_TIMEOUT_RANGE)
+    return check_range("wait_timeout", value, WAIT_TIMEOUT_RANGE)
 
 
 def check_expected_contacts(value, user_ids):

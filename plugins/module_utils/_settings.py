@@ -202,7 +202,8 @@ def _is_ipv6(text):
     return True
 
 
-def _check_range(name, value, bounds):
+def check_range(name, value, bounds):
+    """``value`` when it is a whole number within ``bounds`` (low, high); SettingsError names ``name``."""
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise SettingsError("%s: must be a whole number from %d to %d, got %r" % (name, low, high, value))
@@ -259,8 +260,8 @@ def validate_settings(values):
             "recording_api_path: %r must be a URL path starting with / (for example %s)" % (path, DEFAULT_RECORDING_API_PATH))
     raw["recording_api_path"] = path.rstrip("/") or "/"
 
-    raw["timeout"] = _check_range("timeout", raw["timeout"], TIMEOUT_RANGE)
-    raw["retries"] = _check_range("retries", raw["retries"], RETRIES_RANGE)
+    raw["timeout"] = check_range("timeout", raw["timeout"], TIMEOUT_RANGE)
+    raw["retries"] = check_range("retries", raw["retries"], RETRIES_RANGE)
 
     if not isinstance(raw["validate_certs"], bool):
         raise SettingsError("validate_certs: must be true or false, got %r" % (raw["validate_certs"],))
