@@ -17,6 +17,7 @@ a tenant rate limit (50 requests/s) with fixed and adaptive concurrency.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -34,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 
-from cxone_sandbox import SandboxServer  # noqa: E402  pylint: disable=wrong-import-position
+from cxone_sandbox import SandboxClient  # noqa: E402  pylint: disable=wrong-import-position
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-client-secret"
@@ -43,6 +44,8 @@ ACCESS_KEY_SECRET = "bench-key-secret"
 TENANT = "bbbbbbbb-0000-4000-8000-00000000be0c"
 API_USER = "99999999-0000-4000-8000-00000000be0c"
 MODULE_MARKER = "AnsiballZ_cxone_recording_stop"
+# The one-agent task of each mode (keyed by "over the connection"): what a batch costs besides its requests.
+ONE_AGENT_ROWS = {True: "one-agent task, conn", False: "one-agent task, direct"}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -61,12 +64,47 @@ def tenant(count):
     }
 
 
-class ModuleSampler:
-    """Watches /proc for the module's process: its peak RSS and CPU seconds, as last seen."""
+@contextlib.contextmanager
+def sandbox_process(workdir, config=None):
+    """The sandbox in a process of its own, as CXone is: the benchmark's own threads never slow its answers.
 
-    def __init__(self, marker=MODULE_MARKER, interval=0.02):
+    Yields its control client (``.url`` is the issuer URL).
+    """
+    url_file = os.path.join(workdir, "sandbox-url")
+    if os.path.exists(url_file):
+        os.remove(url_file)     # the sandbox writes it once it listens
+    command = [sys.executable, "-m", "cxone_sandbox", "--port", "0", "--url-file", url_file]
+    if config is not None:
+        config_path = os.path.join(workdir, "sandbox-config.json")
+        with open(config_path, "w", encoding="utf-8") as stream:
+            json.dump(config, stream)
+        command += ["--config", config_path]
+    environment = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "sandbox"))
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)  # pylint: disable=consider-using-with
+    try:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(url_file):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the sandbox did not start (exit status %s)" % process.poll())
+            time.sleep(0.05)
+        with open(url_file, encoding="utf-8") as stream:
+            yield SandboxClient(stream.read().strip())
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+class ModuleSampler:
+    """Watches /proc for the module's process: its peak RSS and CPU seconds, as last seen.
+
+    The module's processes are sampled every ``interval``; finding new ones means reading every
+    process's command line, which is done five times less often to keep the sampler's own CPU low.
+    """
+
+    def __init__(self, marker=MODULE_MARKER, interval=0.02, scan_every=5):
         self.marker = marker.encode()
         self.interval = interval
+        self.scan_every = scan_every
         self.peak_rss_kb = 0
         self.cpu = {}
         self._stop = threading.Event()
@@ -85,17 +123,27 @@ class ModuleSampler:
         return sum(self.cpu.values())
 
     def _run(self):
+        tick = 0
         while not self._stop.is_set():
-            for pid in os.listdir("/proc"):
-                if pid.isdigit():
-                    self._sample(pid)
+            if tick % self.scan_every == 0:
+                for pid in os.listdir("/proc"):
+                    if pid.isdigit() and pid not in self.cpu and self._is_module(pid):
+                        self.cpu[pid] = 0.0
+            for pid in list(self.cpu):
+                self._sample(pid)
+            tick += 1
             self._stop.wait(self.interval)
 
-    def _sample(self, pid):
+    def _is_module(self, pid):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as stream:
-                if self.marker not in stream.read():
-                    return
+                return self.marker in stream.read()
+        except OSError:
+            return False
+
+    def _sample(self, pid):
+        """Peak RSS and CPU so far of a module process; a process that has ended keeps its last values."""
+        try:
             with open("/proc/%s/status" % pid, encoding="ascii", errors="replace") as stream:
                 for line in stream:
                     if line.startswith("VmHWM:"):
@@ -110,9 +158,8 @@ class ModuleSampler:
 class Bench:
     """Runs the scenarios against one sandbox; each returns a row of the table."""
 
-    def __init__(self, server, workdir, latency_ms, runs):
-        self.server = server
-        self.control = server.client()
+    def __init__(self, control, workdir, latency_ms, runs):
+        self.control = control
         self.workdir = workdir
         self.latency_ms = latency_ms
         self.runs = runs
@@ -129,7 +176,7 @@ class Bench:
 
     def api_base(self):
         """The tenant's API base URL, as a user would look it up once."""
-        answer = requests.get(self.server.url + "/.well-known/cxone-configuration", params={"tenantId": TENANT},
+        answer = requests.get(self.control.url + "/.well-known/cxone-configuration", params={"tenantId": TENANT},
                               timeout=10)
         return answer.json()["api_endpoint"]
 
@@ -140,14 +187,14 @@ class Bench:
         return path
 
     def inventory(self):
-        host = {"ansible_connection": "cxone.recording.cxone_api", "cxone_issuer": self.server.url,
+        host = {"ansible_connection": "cxone.recording.cxone_api", "cxone_issuer": self.control.url,
                 "cxone_client_id": CLIENT_ID, "cxone_client_secret": CLIENT_SECRET,
                 "cxone_access_key_id": ACCESS_KEY_ID, "cxone_access_key_secret": ACCESS_KEY_SECRET}
         return self._write("inventory.yml", {"all": {"children": {"cxone": {"hosts": {"tenant": host}}}}})
 
     def direct_defaults(self):
         return {"group/cxone.recording.cxone": {
-            "issuer": self.server.url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "issuer": self.control.url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
             "access_key_id": ACCESS_KEY_ID, "access_key_secret": ACCESS_KEY_SECRET}}
 
     def playbook(self, plays):
@@ -198,7 +245,7 @@ class Bench:
         script = os.path.join(HERE, "raw_stops.py")
 
         def run():
-            completed = subprocess.run([sys.executable, script, self.server.url, TENANT, CLIENT_ID, CLIENT_SECRET,
+            completed = subprocess.run([sys.executable, script, self.control.url, TENANT, CLIENT_ID, CLIENT_SECRET,
                                         ACCESS_KEY_ID, ACCESS_KEY_SECRET, str(concurrency)] + agent_ids(count),
                                        capture_output=True, text=True, check=True)
             answer = json.loads(completed.stdout)
@@ -237,8 +284,11 @@ class Bench:
               rate_limit=None, adaptive=True):
         plays = self.stop_plays(count, over_connection, concurrency, loop, adaptive)
         inventory = self.inventory() if over_connection else None
-        return self.repeat(name, count, lambda: self.prepare(count, latency_ms, rate_limit),
-                           lambda: self._with_requests(self.run_playbook(plays, inventory)), note)
+        row = self.repeat(name, count, lambda: self.prepare(count, latency_ms, rate_limit),
+                          lambda: self._with_requests(self.run_playbook(plays, inventory)), note)
+        if not loop:
+            row["one_agent_row"] = ONE_AGENT_ROWS[over_connection]
+        return row
 
     def _with_requests(self, sample):
         logged = self.control.requests()["requests"]
@@ -251,7 +301,7 @@ class Bench:
         ids = agent_ids(count)
         plays = [{"name": "uri", "hosts": "localhost", "gather_facts": False, "vars": {"ids": ids}, "tasks": [
             {"name": "login", "ansible.builtin.uri": {
-                "url": "%s/auth/token" % self.server.url, "method": "POST", "body_format": "form-urlencoded",
+                "url": "%s/auth/token" % self.control.url, "method": "POST", "body_format": "form-urlencoded",
                 "body": {"grant_type": "password", "username": ACCESS_KEY_ID, "password": ACCESS_KEY_SECRET},
                 "url_username": CLIENT_ID, "url_password": CLIENT_SECRET, "force_basic_auth": True},
              "register": "login", "no_log": True},
@@ -270,8 +320,14 @@ class Bench:
 
 def render(rows, args, floor):
     """The results table as Markdown."""
+    by_name = {row["name"]: row for row in rows}
     raw = next(row for row in rows if row["name"].startswith("raw"))
-    empty = next(row for row in rows if row["name"] == "empty play")
+    empty = by_name["empty play"]
+
+    def times_raw(seconds, agents):
+        """``seconds`` for ``agents`` requests as a multiple of raw's time for as many."""
+        return seconds / (raw["wall"] * agents / raw["agents"])
+
     lines = [
         "# Batch benchmark",
         "",
@@ -280,24 +336,30 @@ def render(rows, args, floor):
             datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), platform.platform(),
             os.cpu_count(), platform.python_version(), ansible_core_version(), args.latency_ms, args.runs),
         "",
-        "| scenario | agents | wall s (min-max) | ms per agent | net of empty play, x raw | token requests "
-        "| module CPU s | module peak RSS MB | notes |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| scenario | agents | wall s (min-max) | ms per agent | net of empty play, x raw "
+        "| net of one-agent task, x raw | token requests | module CPU s | module peak RSS MB | notes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         per_agent = "%.1f" % (1000.0 * row["wall"] / row["agents"]) if row["agents"] else ""
         ratio = ""
         if row["agents"] and not row["name"].startswith("raw"):
-            net = row["wall"] - empty["wall"]
-            ratio = "%.2f" % (net / (raw["wall"] * row["agents"] / raw["agents"]))
+            ratio = "%.2f" % times_raw(row["wall"] - empty["wall"], row["agents"])
+        one_agent = by_name.get(row.get("one_agent_row"))
+        beyond_one_agent = ""
+        if one_agent is not None and row["agents"] > 1:
+            beyond_one_agent = "%.2f" % times_raw(row["wall"] - one_agent["wall"], row["agents"] - 1)
         note = row["note"]
         if "requests" in row:
             note += "; %d requests, %d answered 429" % (row["requests"], row["answers_429"])
         if row.get("floor"):
-            note += "; physical limit %.2f s (x%.2f)" % (row["floor"], (row["wall"] - empty["wall"]) / row["floor"])
-        lines.append("| %s | %s | %.2f (%.2f-%.2f) | %s | %s | %s | %s | %s | %s |" % (
+            note += "; physical limit %.2f s: x%.2f net of the empty play" % (
+                row["floor"], (row["wall"] - empty["wall"]) / row["floor"])
+            if one_agent is not None:
+                note += ", x%.2f net of the one-agent task" % ((row["wall"] - one_agent["wall"]) / row["floor"])
+        lines.append("| %s | %s | %.2f (%.2f-%.2f) | %s | %s | %s | %s | %s | %s | %s |" % (
             row["name"], row["agents"] or "", row["wall"], row["spread"][0], row["spread"][1], per_agent, ratio,
-            row["tokens"] if row["agents"] else "", "%.2f" % row["cpu"] if row["cpu"] else "",
+            beyond_one_agent, row["tokens"] if row["agents"] else "", "%.2f" % row["cpu"] if row["cpu"] else "",
             "%.0f" % row["rss_mb"] if row["rss_mb"] else "", note))
     lines += ["", "Physical limit: agents x latency / concurrency (the wire, not the CPU). %s" % floor, ""]
     return "\n".join(lines)
@@ -319,15 +381,15 @@ def main():
     args = parser.parse_args()
 
     started = time.perf_counter()
-    with SandboxServer() as server, tempfile.TemporaryDirectory(prefix="cxone-bench-") as workdir:
-        bench = Bench(server, workdir, args.latency_ms, args.runs)
+    with tempfile.TemporaryDirectory(prefix="cxone-bench-") as workdir, sandbox_process(workdir) as control:
+        bench = Bench(control, workdir, args.latency_ms, args.runs)
         bench.raw(args.agents)
         bench.empty_play()
         bench.ping()
         bench.batch("batch-conn", args.agents, True, note="one task over cxone_api, concurrency 8")
         bench.batch("batch-direct", args.agents, False, note="one task, connection: local, concurrency 8")
-        bench.batch("one-agent task, conn", 1, True, note="the fixed cost of a task")
-        bench.batch("one-agent task, direct", 1, False, note="the fixed cost of a task")
+        bench.batch(ONE_AGENT_ROWS[True], 1, True, note="the fixed cost of a task")
+        bench.batch(ONE_AGENT_ROWS[False], 1, False, note="the fixed cost of a task")
         bench.batch("module-loop", args.loop_agents, True, loop=True, note="a loop of the module, one agent each")
         bench.uri_loop(args.loop_agents)
         floors = []
@@ -342,9 +404,9 @@ def main():
                         rate_limit=50, adaptive=adaptive,
                         note="concurrency 16, adaptive_concurrency %s" % str(adaptive).lower())
     # A tenant this large is more than the control API takes in one request: its own sandbox.
-    with SandboxServer({"tenants": [tenant(args.large)]}) as server, \
-            tempfile.TemporaryDirectory(prefix="cxone-bench-") as workdir:
-        large = Bench(server, workdir, 0, 1)
+    with tempfile.TemporaryDirectory(prefix="cxone-bench-") as workdir, \
+            sandbox_process(workdir, {"tenants": [tenant(args.large)]}) as control:
+        large = Bench(control, workdir, 0, 1)
         plays = large.stop_plays(args.large, True, 64)
         large.repeat("%d agents, one task" % args.large, args.large, lambda: None,
                      lambda: large._with_requests(large.run_playbook(plays, large.inventory())),
