@@ -48,6 +48,11 @@ RETRY_AFTER_MIN_SPREAD = 1.0
 
 USER_AGENT = "cxone.recording-ansible-collection"
 
+# The largest answer read: far above any CXone answer (a tenant's whole users list included), it
+# stops an endless or runaway body from filling the controller's memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
+
 
 def require_requests():
     """Raise a clear error when the controller's Python lacks ``requests``."""
@@ -156,8 +161,9 @@ class Transport:
     """
 
     def __init__(self, timeout, retries, verify, pool_size=8, sleep=time.sleep, rand=random.random,
-                 on_answer=None, clock=time.monotonic, pacing=None):
+                 on_answer=None, clock=time.monotonic, pacing=None, max_answer_bytes=MAX_ANSWER_BYTES):
         require_requests()
+        self.max_answer_bytes = max_answer_bytes
         # An AdaptiveLimit (_pacing.py) that every attempt passes through, or None.
         self._pacing = pacing
         self.timeout = timeout
@@ -206,7 +212,8 @@ class Transport:
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, timeout=timeout, verify=self.verify,
-                                                allow_redirects=False, **kwargs)
+                                                allow_redirects=False, stream=True, **kwargs)
+                content = _read_body(response, self.max_answer_bytes)
             except requests.exceptions.RequestException as exc:
                 self._released(None)
                 self._report(method, url, None, started)
@@ -226,9 +233,14 @@ class Transport:
                 continue
 
             self._report(method, url, response.status_code, started)
+            if content is None:
+                self._released(response.status_code)
+                raise TransportError("%s: the answer of %s (HTTP %s) is longer than %d bytes and was not read"
+                                     % (what, _origin(url), response.status_code, self.max_answer_bytes),
+                                     attempts, unanswered)
             try:
-                reply = Reply(response.status_code, response.text, response.headers.get("Content-Type", ""),
-                              attempts, unanswered)
+                reply = Reply(response.status_code, _decoded(content, response.encoding),
+                              response.headers.get("Content-Type", ""), attempts, unanswered)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 self._released(response.status_code)
@@ -258,6 +270,27 @@ class Transport:
     def _report(self, method, url, status, started):
         if self._on_answer is not None:
             self._on_answer(method, url.split("?", 1)[0], status, time.monotonic() - started)
+
+
+def _read_body(response, limit):
+    """The answer's body as bytes, or None (and the connection closed) once it grows beyond ``limit``."""
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decoded(content, encoding):
+    """Text of a body in the charset its answer named; UTF-8 (CXone's) when it named none or an unknown one."""
+    try:
+        return content.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        return content.decode("utf-8", errors="replace")
 
 
 def _chain(exc):

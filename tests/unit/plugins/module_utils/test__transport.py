@@ -167,6 +167,33 @@ def test_a_body_with_a_broken_gzip_encoding_is_retried_as_a_lost_answer(server, 
     assert reply.status == 200 and reply.attempts == 2 and reply.unanswered_attempts == 1
 
 
+def test_an_answer_longer_than_the_limit_is_not_read_and_fails_without_retry(server, sleeps):
+    server.queue(PATH, server.answer(200, text="x" * 5000), server.answer(200, {"description": "ok"}))
+    transport = Transport.for_settings(validate_settings({"access_token": "t"}), sleep=sleeps.append,
+                                       max_answer_bytes=1000)
+    with pytest.raises(TransportError) as raised:
+        transport.request("POST", server.url + PATH, "op")
+    assert "op: the answer of %s (HTTP 200) is longer than 1000 bytes and was not read" % server.url in str(raised.value)
+    assert raised.value.attempts == 1 and sleeps == []
+    # The transport goes on with the next request.
+    assert transport.request("POST", server.url + PATH, "op").body == {"description": "ok"}
+
+
+def test_an_answer_of_exactly_the_limit_is_read(server, sleeps):
+    text = '{"description": "%s"}' % ("y" * 100)
+    server.queue(PATH, server.answer(200, text=text))
+    transport = Transport.for_settings(validate_settings({"access_token": "t"}), sleep=sleeps.append,
+                                       max_answer_bytes=len(text))
+    assert transport.request("POST", server.url + PATH, "op").body == {"description": "y" * 100}
+
+
+def test_a_body_in_an_unknown_charset_is_read_as_utf8(server, sleeps):
+    server.queue(PATH, server.answer(200, text='{"description": "enregistrement arr\u00eat\u00e9"}',
+                                     content_type="application/json; charset=x-unknown"))
+    reply = transport_for(sleeps).request("POST", server.url + PATH, "op")
+    assert reply.body == {"description": "enregistrement arr\u00eat\u00e9"}
+
+
 # -- Retry-After spread, time budget -------------------------------------------------------
 
 def test_workers_told_the_same_retry_after_come_back_spread_out():
