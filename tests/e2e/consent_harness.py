@@ -2,9 +2,11 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Running the consent_refused rulebook against the CXone sandbox, and posting refusals as Studio would.
+"""Running the consent_refused rulebook against the CXone sandbox, with the sandbox playing the IVR.
 
-Shared by tests/e2e/test_consent_events.py and the benchmark bench/consent/run_bench.py.
+Shared by tests/e2e/test_consent_events.py and the benchmark bench/consent/run_bench.py. Refusals
+reach the listener as Studio's REST action sends them, from the sandbox's control call
+``/_sandbox/calls/<contact id>/consent``; ``RawPoster`` sends what the IVR never would.
 
 The rulebook's modules reach the sandbox as they would CXone: they log in, discover the API and
 read each agent's recording status (``expected_contacts``) before the do-not-record.
@@ -50,19 +52,37 @@ def wait_for(condition, timeout, what, interval=0.2):
         time.sleep(interval)
 
 
-class Studio:
-    """Posts refusals to the listener as a Studio REST API action would: bearer token and/or HMAC."""
+class Ivr:
+    """The sandbox playing the IVR: the caller's answer on a live contact, POSTed to the listener as Studio would."""
 
-    def __init__(self, url, token=None, hmac_secret=None, header="X-CXone-Signature"):
-        self.url = url
+    def __init__(self, control, listener_url, token=None, hmac_secret=None):
+        self.control = control
+        self.listener_url = listener_url
+        self.token = token
+        self.hmac_secret = hmac_secret
+
+    def refuse(self, contact_id, consent="refused"):
+        """The control call's answer: ``listener_status``, ``listener_body``, ``listener_error``, ``posted_at`` ..."""
+        return self.control.refuse_consent(contact_id, self.listener_url, token=self.token, hmac_secret=self.hmac_secret,
+                                           consent=consent)
+
+
+class RawPoster:
+    """Posts to the listener what no working IVR would: a missing or wrong token or signature, a malformed body,
+    or a refusal of a call that has already ended (a retry of Studio's arriving late).
+
+    The token and the signature default to the right ones; ``False`` leaves one out.
+    """
+
+    def __init__(self, listener_url, token=None, hmac_secret=None, header="X-CXone-Signature"):
+        self.listener_url = listener_url
         self.token = token
         self.hmac_secret = hmac_secret
         self.header = header
         self._session = requests.Session()
         self._session.trust_env = False
 
-    def post(self, payload=None, body=None, token=None, signature=None, headers=None):
-        """The listener's answer; ``token``/``signature`` default to the right ones, ``False`` leaves one out."""
+    def post(self, payload=None, body=None, token=None, signature=None):
         data = body if body is not None else json.dumps(payload).encode("utf-8")
         sent = {"Content-Type": "application/json"}
         token = self.token if token is None else token
@@ -72,11 +92,7 @@ class Studio:
             signature = "sha256=" + hmac.new(self.hmac_secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
         if signature:
             sent[self.header] = signature
-        sent.update(headers or {})
-        return self._session.post(self.url + "/consent", data=data, headers=sent, timeout=30)
-
-    def refuse(self, user_id, contact_id):
-        return self.post({"userId": user_id, "contactId": contact_id, "consent": "refused"})
+        return self._session.post(self.listener_url, data=data, headers=sent, timeout=30)
 
 
 class Rulebook:

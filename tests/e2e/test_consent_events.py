@@ -2,16 +2,20 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""End to end: refusals posted as Studio would, ansible-rulebook with the installed consent_refused rulebook,
-and do-not-record in the sandbox.
+"""End to end: the sandbox plays the IVR and posts refusals as Studio would, ansible-rulebook with the
+installed consent_refused rulebook, and do-not-record in the sandbox.
 
 One ansible-rulebook run serves every test of this file (it takes about ten seconds to start);
-each test uses agents of its own. ``make e2e-eda`` runs this file with .venv-eda on PATH;
-without ansible-rulebook the file is skipped.
+each test uses agents of its own. Every refusal a caller makes goes through the sandbox's control
+call ``/_sandbox/calls/<contact id>/consent``; the raw posts of ``RawPoster`` are what the IVR never
+sends (no or wrong credentials, malformed bodies) and Studio's late retries for calls that have
+ended. ``make e2e-eda`` runs this file with .venv-eda on PATH; without ansible-rulebook the file is
+skipped.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -25,7 +29,7 @@ from conftest import (  # pylint: disable=no-name-in-module
     make_tenant,
     operation_requests,
 )
-from consent_harness import Rulebook, Studio, free_port, wait_for
+from consent_harness import Ivr, RawPoster, Rulebook, free_port, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,7 +46,7 @@ RETRIED = AGENTS[21]
 
 @pytest.fixture(scope="module")
 def consent(sandbox_server, tmp_path_factory):
-    """(Studio, the rulebook, the sandbox's control client) with every agent known and on no call."""
+    """(the IVR, a raw poster, the rulebook, the sandbox's control client) with every agent known and on no call."""
     control = sandbox_server.client()
     control.reset({"tenants": [make_tenant(agents=AGENTS, recording_policy="voice")]})
     port = free_port()
@@ -57,13 +61,20 @@ def consent(sandbox_server, tmp_path_factory):
         verbosity="-vv")
     rulebook.start()
     try:
-        yield Studio("http://127.0.0.1:%d" % port, LISTENER_TOKEN, LISTENER_HMAC_SECRET), rulebook, control
+        listener_url = "http://127.0.0.1:%d/consent" % port
+        yield (Ivr(control, listener_url, LISTENER_TOKEN, LISTENER_HMAC_SECRET),
+               RawPoster(listener_url, LISTENER_TOKEN, LISTENER_HMAC_SECRET), rulebook, control)
     finally:
         rulebook.stop()
 
 
 def do_not_record_requests(control, user_id):
     return [entry for entry in operation_requests(control, "do_not_record") if entry["user_id"] == user_id]
+
+
+def refusal(user_id, contact_id):
+    """The body Studio posts for a refusal."""
+    return {"userId": user_id, "contactId": contact_id, "consent": "refused"}
 
 
 def contact(control, contact_id):
@@ -73,51 +84,55 @@ def contact(control, contact_id):
 
 
 def test_a_burst_marks_each_refused_contact_do_not_record_once(consent):
-    studio, rulebook, control = consent
+    ivr, _raw, rulebook, control = consent
     contacts = {user: control.start_call(user)["contact_id"] for user in BURST + BYSTANDERS}
-    answers = [studio.refuse(user, contacts[user]) for user in BURST]
+    answers = [ivr.refuse(contacts[user]) for user in BURST]
     # Studio's retries and callers who refuse twice: the same contacts again.
-    answers += [studio.refuse(user, contacts[user]) for user in BURST[:6]]
-    assert [answer.status_code for answer in answers] == [202] * 18
-    assert [answer.json()["status"] for answer in answers[12:]] == ["already queued"] * 6
+    answers += [ivr.refuse(contacts[user]) for user in BURST[:6]]
+    assert [(answer["user_id"], answer["listener_status"]) for answer in answers] == [(user, 202) for user in BURST + BURST[:6]]
+    assert [json.loads(answer["listener_body"])["status"] for answer in answers[12:]] == ["already queued"] * 6
 
     rulebook.wait_until_done(BURST)
 
     for user in BURST:
         refused = contact(control, contacts[user])
-        assert refused["do_not_record"] is True, user
+        assert (refused["consent"], refused["do_not_record"]) == ("refused", True), user
         assert refused["recording"] == "off"
         assert refused["segments"][-1]["ended_by"] == "do_not_record"
         assert len(do_not_record_requests(control, user)) == 1, user
     for user in BYSTANDERS:
         untouched = contact(control, contacts[user])
-        assert (untouched["do_not_record"], untouched["recording"]) == (False, "voice")
+        assert (untouched["consent"], untouched["do_not_record"], untouched["recording"]) == (None, False, "voice")
         assert do_not_record_requests(control, user) == []
 
 
 def test_a_refusal_never_lands_on_the_agent_next_contact(consent):
-    studio, rulebook, control = consent
+    ivr, raw, rulebook, control = consent
     moved, racing, two_calls = STALE
-    # The agent had left the refused call before Studio's post arrived.
+    # The agent had left the refused call before Studio's post arrived: the IVR's post found no
+    # listener, and Studio's retry reached it once the agent was on the next call.
     first = control.start_call(moved)["contact_id"]
+    unreachable = Ivr(control, "http://127.0.0.1:%d/consent" % free_port(), LISTENER_TOKEN, LISTENER_HMAC_SECRET)
+    assert unreachable.refuse(first)["listener_error"] is not None
     control.end_call(first)
     next_contact = control.start_call(moved)["contact_id"]
-    assert studio.refuse(moved, first).status_code == 202
+    assert raw.post(refusal(moved, first)).status_code == 202
     # The agent moves on right after the post, before or after the batch runs.
     racing_first = control.start_call(racing)["contact_id"]
-    assert studio.refuse(racing, racing_first).status_code == 202
+    assert ivr.refuse(racing_first)["listener_status"] == 202
     control.end_call(racing_first)
     racing_next = control.start_call(racing)["contact_id"]
-    # Two refusals of one agent in one window: the ended call's and the ongoing call's.
+    # Two refusals of one agent in one window: a late retry for the ended call, the IVR's for the ongoing one.
     ended = control.start_call(two_calls)["contact_id"]
     control.end_call(ended)
     ongoing = control.start_call(two_calls)["contact_id"]
-    assert studio.refuse(two_calls, ended).status_code == 202
-    assert studio.refuse(two_calls, ongoing).status_code == 202
+    assert raw.post(refusal(two_calls, ended)).status_code == 202
+    assert ivr.refuse(ongoing)["listener_status"] == 202
 
     rulebook.wait_until_done(STALE)
 
-    assert contact(control, next_contact)["do_not_record"] is False
+    assert contact(control, first)["consent"] == "refused"
+    assert (contact(control, next_contact)["consent"], contact(control, next_contact)["do_not_record"]) == (None, False)
     assert contact(control, next_contact)["recording"] == "voice"
     assert do_not_record_requests(control, moved) == []
     assert contact(control, racing_next)["do_not_record"] is False
@@ -127,39 +142,41 @@ def test_a_refusal_never_lands_on_the_agent_next_contact(consent):
 
 
 def test_unauthenticated_or_malformed_posts_change_nothing(consent):
-    studio, rulebook, control = consent
+    ivr, raw, rulebook, control = consent
     contacts = {user: control.start_call(user)["contact_id"] for user in REFUSED_BAD + [SENTINEL]}
     first, second, third = REFUSED_BAD
-    refusal = {"userId": first, "contactId": contacts[first], "consent": "refused"}
     answers = {
-        "no token": studio.post(refusal, token=False),
-        "wrong token": studio.post(refusal, token="guessed"),
-        "no signature": studio.post(refusal, signature=False),
-        "wrong signature": studio.post(refusal, signature="sha256=" + "0" * 64),
-        "consent given": studio.post(dict(refusal, userId=second, contactId=contacts[second], consent="given")),
-        "not JSON": studio.post(body=b"userId=" + second.encode()),
-        "template in userId": studio.post(dict(refusal, userId="{{ lookup('env', 'HOME') }}")),
-        "too large": studio.post(dict(refusal, userId=third, contactId=contacts[third], padding="x" * 70000)),
+        "no token": raw.post(refusal(first, contacts[first]), token=False),
+        "wrong token": raw.post(refusal(first, contacts[first]), token="guessed"),
+        "no signature": raw.post(refusal(first, contacts[first]), signature=False),
+        "wrong signature": raw.post(refusal(first, contacts[first]), signature="sha256=" + "0" * 64),
+        "not JSON": raw.post(body=b"userId=" + second.encode()),
+        "template in userId": raw.post(dict(refusal(first, contacts[first]), userId="{{ lookup('env', 'HOME') }}")),
+        "too large": raw.post(dict(refusal(third, contacts[third]), padding="x" * 70000)),
     }
+    # The IVR says the caller agreed: the listener takes refusals only.
+    given = ivr.refuse(contacts[second], consent="given")
     assert {name: answer.status_code for name, answer in answers.items()} == {
         "no token": 401, "wrong token": 401, "no signature": 401, "wrong signature": 401,
-        "consent given": 400, "not JSON": 400, "template in userId": 400, "too large": 413}
-    assert studio.refuse(SENTINEL, contacts[SENTINEL]).status_code == 202
+        "not JSON": 400, "template in userId": 400, "too large": 413}
+    assert given["listener_status"] == 400
+    assert ivr.refuse(contacts[SENTINEL])["listener_status"] == 202
 
     rulebook.wait_until_done([SENTINEL])
 
     assert contact(control, contacts[SENTINEL])["do_not_record"] is True
+    assert contact(control, contacts[second])["consent"] == "given"
     for user in REFUSED_BAD:
         assert contact(control, contacts[user])["do_not_record"] is False, user
         assert do_not_record_requests(control, user) == [], user
 
 
 def test_a_failed_run_is_run_once_more(consent):
-    studio, rulebook, control = consent
+    ivr, _raw, rulebook, control = consent
     contact_id = control.start_call(RETRIED)["contact_id"]
     # CXone refuses the first do-not-record (not a retryable answer): the module's run fails.
     control.add_fault(kind="status", status=403, operation="do_not_record", user_id=RETRIED, count=1)
-    assert studio.refuse(RETRIED, contact_id).status_code == 202
+    assert ivr.refuse(contact_id)["listener_status"] == 202
 
     wait_for(lambda: contact(control, contact_id)["do_not_record"], 120, "the second run's do-not-record")
 
@@ -168,7 +185,7 @@ def test_a_failed_run_is_run_once_more(consent):
 
 
 def test_no_secret_in_the_rulebook_debug_output(consent):
-    rulebook = consent[1]
+    rulebook = consent[2]
     output = rulebook.output()
     assert "consent_events: refusal queued" in output
     assert "Posting data to ruleset" in output  # ansible-rulebook's debug output is there

@@ -43,8 +43,8 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
             handlers.append(urllib.request.HTTPSHandler(context=context))
         self._opener = urllib.request.build_opener(*handlers)
 
-    def call(self, method, path, body=None, query=None):
-        """Send one control request; returns the parsed JSON answer."""
+    def call(self, method, path, body=None, query=None, timeout=None):
+        """Send one control request (``timeout`` seconds, default the client's); returns the parsed JSON answer."""
         url = self.url + "/_sandbox" + path
         if query:
             url += "?" + urlencode(query)
@@ -53,7 +53,7 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with self._opener.open(request, timeout=self.timeout) as answer:
+            with self._opener.open(request, timeout=self.timeout if timeout is None else timeout) as answer:
                 return json.loads(answer.read().decode("utf-8"))
         except urllib.error.HTTPError as error:
             text = error.read().decode("utf-8", "replace")
@@ -112,6 +112,19 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
 
     def end_call(self, contact_id):
         return self._call_event(contact_id, "end")
+
+    def refuse_consent(self, contact_id, listener_url, token=None, hmac_secret=None, consent="refused", signature_header=None,
+                       tenant_id=None):
+        """The caller on this live contact answers the IVR (refuses by default) and the IVR POSTs it to
+        ``listener_url`` as a Studio REST action would, with the bearer ``token`` and/or an HMAC signature.
+
+        Returns ``{"contact_id", "user_id", "consent", "posted_at", "listener_status", "listener_body",
+        "listener_error"}``: the listener's answer is reported, not raised.
+        """
+        body = self._fields(listener_url=listener_url, consent=consent, token=token, hmac_secret=hmac_secret,
+                            signature_header=signature_header, tenant_id=tenant_id)
+        # The sandbox waits up to POST_TIMEOUT (10 s) for the listener, then answers.
+        return self.call("POST", "/calls/%s/consent" % quote(contact_id, safe=""), body, timeout=max(self.timeout, 20))
 
     def lock_contact(self, contact_id, ms):
         return self.call("POST", "/contacts/%s/lock" % quote(contact_id, safe=""), {"ms": ms})

@@ -15,6 +15,7 @@ import re
 import time
 from urllib.parse import unquote
 
+from . import ivr
 from .model import SETTINGS_FIELDS, ModelError
 from .replies import json_reply
 
@@ -60,6 +61,7 @@ class ControlApi:
             ("POST", r"/teams", self.set_team),
             ("POST", r"/calls", self.start_call),
             ("POST", r"/calls/([^/]+)/(transfer|consult|conference|leave|end)", self.call_event),
+            ("POST", r"/calls/([^/]+)/consent", self.caller_consent),
             ("POST", r"/contacts/([^/]+)/lock", self.lock_contact),
             ("POST", r"/settings", self.settings),
             ("POST", r"/access-keys", self.set_access_key),
@@ -160,6 +162,44 @@ class ControlApi:
             else:
                 contact = centre.end_call(contact_id)
             return 200, contact.to_dict()
+
+    def caller_consent(self, body, _query, contact_id):
+        """The IVR plays the caller's answer: kept on the contact, then POSTed to the listener as Studio would.
+
+        The POST happens outside the lock: the listener's rulebook calls the sandbox's API while it
+        is in flight. Whatever the listener answers (or not) is reported, not raised: the call
+        itself succeeds once the post was made.
+        """
+        body = _object(body, required=("listener_url",), optional=("consent", "token", "hmac_secret", "signature_header"))
+        problem = ivr.listener_url_problem(body["listener_url"])
+        if problem:
+            raise ModelError(400, "listener_url %s" % problem)
+        consent = body.get("consent", "refused")
+        if consent not in ivr.CONSENT_VALUES:
+            raise ModelError(400, "consent must be one of %s" % ", ".join(ivr.CONSENT_VALUES))
+        for name in ("token", "hmac_secret"):
+            if name in body and (not isinstance(body[name], str) or not body[name]):
+                raise ModelError(400, "%s must be a non-empty string" % name)
+        signature_header = body.get("signature_header", ivr.DEFAULT_SIGNATURE_HEADER)
+        problem = ivr.header_name_problem(signature_header)
+        if problem:
+            raise ModelError(400, "signature_header %s" % problem)
+        with self.sandbox.lock:
+            centre = self.sandbox.centre
+            contact = centre.contact(contact_id)
+            if body.get("tenant_id") is not None and centre.tenant(body["tenant_id"]).tenant_id != contact.tenant_id:
+                raise ModelError(404, "unknown contact %s in tenant %s" % (contact_id, body["tenant_id"]))
+            if contact.ended:
+                raise ModelError(409, "contact %s has ended: the IVR speaks only on a live call" % contact_id)
+            # The agent the contact is connected to: the one a Studio script knows in its OnAnswer branch.
+            user_id = contact.participants[0]
+            payload, headers = ivr.consent_request(user_id, contact_id, consent, body.get("token"), body.get("hmac_secret"),
+                                                   signature_header)
+            contact.consent = consent
+            contact.consent_posted_at = posted_at = time.time()
+        status, answer, error = ivr.post(body["listener_url"], payload, headers)
+        return 200, {"contact_id": contact_id, "user_id": user_id, "consent": consent, "posted_at": posted_at,
+                     "listener_status": status, "listener_body": answer, "listener_error": error}
 
     def lock_contact(self, body, _query, contact_id):
         body = _object(body, required=("ms",))

@@ -177,6 +177,10 @@ class Contact:
     stopped_on_demand: bool = False
     ended: bool = False
     segments: list = field(default_factory=list)
+    # What the caller last told the IVR ("refused" or "given", None before), and when the IVR
+    # posted it to the listener (Unix seconds), as the control call /calls/<id>/consent plays it.
+    consent: str = None
+    consent_posted_at: float = None
     # Lock state (see sandbox.py): a monotonic deadline and the number of asynchronous
     # operations accepted (202) but not applied yet.
     locked_until: float = 0.0
@@ -244,7 +248,7 @@ class Contact:
         return {"contact_id": self.contact_id, "interaction_id": self.interaction_id, "segment_ids": dict(self.segment_ids),
                 "participants": list(self.participants), "recording": self.recording,
                 "do_not_record": self.do_not_record, "stopped_on_demand": self.stopped_on_demand, "ended": self.ended,
-                "segments": [s.to_dict() for s in self.segments]}
+                "segments": [s.to_dict() for s in self.segments], "consent": self.consent, "consent_posted_at": self.consent_posted_at}
 
 
 @dataclass

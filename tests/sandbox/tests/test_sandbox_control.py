@@ -30,7 +30,7 @@ def test_empty_model_then_build_it_step_by_step(control):
     tenant = control.state()["tenants"][0]
     assert [(a["user_id"], a["name"], a["contact_id"]) for a in tenant["agents"]] == [("u1", "Una", "555000111"), ("u2", "u2", generated)]
     assert set(tenant["contacts"][0]) == {"contact_id", "interaction_id", "segment_ids", "participants", "recording", "do_not_record",
-                                          "stopped_on_demand", "ended", "segments"}
+                                          "stopped_on_demand", "ended", "segments", "consent", "consent_posted_at"}
 
 
 def test_agent_state_without_a_call(control):
