@@ -375,7 +375,7 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=25, help="added latency per recording request")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (the median is shown)")
     parser.add_argument("--agents", type=int, default=1000, help="agents of the batch scenarios")
-    parser.add_argument("--loop-agents", type=int, default=50, help="agents of the loop scenarios")
+    parser.add_argument("--loop-agents", type=int, default=30, help="agents of the loop scenarios")
     parser.add_argument("--large", type=int, default=10000, help="agents of the one-task memory scenario")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "latest.md"))
     args = parser.parse_args()

@@ -36,8 +36,11 @@ options:
       - Whether the batch sends fewer requests at once while CXone rate-limits it.
       - On an HTTP 429 the number of requests in flight is halved (once per second at most),
         and every other answer raises it again, about one more per round of answers, up to
-        O(concurrency). A C(Retry-After) pauses the whole batch, not only the request that got it.
-      - V(false) keeps O(concurrency) requests in flight whatever CXone answers.
+        O(concurrency). A C(Retry-After) pauses the whole batch, not only the request that got it,
+        and the request that got it is sent again as soon as the pause ends.
+      - V(false) keeps O(concurrency) requests in flight whatever CXone answers; each request told
+        to wait by a C(Retry-After) waits it plus a random share of up to a fifth (at least up to
+        one second), so that the workers do not all come back at once.
     type: bool
     default: true
 notes:

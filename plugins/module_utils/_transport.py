@@ -251,12 +251,21 @@ class Transport:
                                      attempts, unanswered) from None
             self._released(reply.status, retry_after)
             if reply.status in RETRYABLE_STATUSES:
-                delay = backoff_delay(attempts, retry_after, rand=self._jitter)
+                delay = self._retry_delay(attempts, retry_after)
                 if self._may_retry(retry, attempts, delay, deadline):
                     response.close()
                     self._sleep(delay)
                     continue
             return reply
+
+    def _retry_delay(self, attempts, retry_after):
+        """Seconds before the next attempt of a request answered with a retryable status."""
+        if retry_after is not None and self._pacing is not None:
+            # The pacing pauses the whole batch for the Retry-After, then lets at most its lowered
+            # limit go at once: the return is spread already, and an extra spread would only keep
+            # this request out for longer than CXone asked.
+            return backoff_delay(attempts, retry_after, rand=lambda: 0.0)
+        return backoff_delay(attempts, retry_after, rand=self._jitter)
 
     def _released(self, status, retry_after=None):
         if self._pacing is not None:

@@ -33,6 +33,7 @@ MODULE_CASES = [
     ("cxone_recording_start", {"user_id": AGENT, "concurrency": 0}, "concurrency: must be a whole number from 1 to 64, got 0"),
     ("cxone_recording_start", {"user_id": AGENT, "concurrency": 65}, "concurrency: must be a whole number from 1 to 64, got 65"),
     ("cxone_recording_start", {"user_id": AGENT, "concurrency": "many"}, "concurrency"),
+    ("cxone_recording_start", {"user_id": AGENT, "adaptive_concurrency": "sometimes"}, "adaptive_concurrency"),
     ("cxone_recording_stop", {"user_id": AGENT, "timeout": 0}, "timeout: must be a whole number from 1 to 600, got 0"),
     ("cxone_recording_stop", {"user_id": AGENT, "timeout": 10000}, "timeout: must be a whole number from 1 to 600"),
     ("cxone_recording_stop", {"user_id": AGENT, "retries": -1}, "retries: must be a whole number from 0 to 20, got -1"),

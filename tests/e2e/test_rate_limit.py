@@ -46,3 +46,24 @@ def test_a_rate_limited_batch_completes_every_agent(ansible, sandbox):
         assert answers[agent][-1] == 200 and answers[agent].count(200) == 1, (agent, answers[agent])
     attempts = {entry["user_id"]: entry["attempts"] for entry in result["results"]}
     assert all(attempts[agent] == len(answers[agent]) for agent in agents)
+
+
+def test_adaptive_concurrency_meets_fewer_429s_than_fixed_and_loses_no_agent(ansible, sandbox):
+    """Fixed concurrency first, on a full token bucket; then the adaptive batch, on what is left of it."""
+    fixed, adaptive = agent_ids(BATCH, prefix="7a7f"), agent_ids(BATCH, prefix="7a80")
+    sandbox.add_tenant(make_tenant(agents=fixed + adaptive, calls=fixed + adaptive, rate_limit=REQUESTS_PER_SECOND))
+    tasks = [{"name": name, "cxone.recording.cxone_recording_stop": {
+        "user_id": agents, "concurrency": 32, "adaptive_concurrency": name == "adaptive"}}
+        for name, agents in (("fixed", fixed), ("adaptive", adaptive))]
+    run = ansible.run(ansible.play(tasks, module_defaults=ansible.direct_vars(retries=10)))
+    assert run.rc == 0, run.output[-3000:]
+
+    answers_429 = collections.Counter()
+    for entry in operation_requests(sandbox, "stop"):
+        if entry["status"] == 429:
+            answers_429["fixed" if entry["user_id"] in fixed else "adaptive"] += 1
+    for name, agents in (("fixed", fixed), ("adaptive", adaptive)):
+        result = run.result(name)
+        assert result["summary"]["completed"] == BATCH and [entry["user_id"] for entry in result["results"]] == agents
+    assert answers_429["fixed"] > 0
+    assert answers_429["adaptive"] * 2 <= answers_429["fixed"], answers_429

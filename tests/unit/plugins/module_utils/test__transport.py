@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import email.utils
+import itertools
 import os
 import socket
 import ssl
@@ -430,6 +431,19 @@ def test_attempts_pass_through_the_pacing_and_a_429_lowers_it(server, sleeps):
     reply = transport.request("POST", server.url + "/op", "stop recording")
     assert reply.status == 200 and reply.attempts == 2
     assert pacing.lowest == 4.0 and pacing.in_flight == 0
+
+
+@pytest.mark.parametrize("paced, expected_wait", [(True, 2.0), (False, 3.0)])
+def test_with_pacing_a_retry_after_is_waited_exactly_as_the_batch_pause_spreads_the_return(
+        server, sleeps, paced, expected_wait):
+    server.queue("/op", server.answer(429, {"message": "Too Many Requests"}, headers={"Retry-After": "2"}),
+                 server.answer(200, {}))
+    ticks = itertools.count()
+    # Each reading of this clock is ten seconds on: the batch's pause is over by the next attempt.
+    pacing = AdaptiveLimit(8, clock=lambda: next(ticks) * 10.0) if paced else None
+    transport = Transport(5, 2, True, sleep=sleeps.append, rand=lambda: 1.0, pacing=pacing)
+    assert transport.request("POST", server.url + "/op", "stop recording").status == 200
+    assert sleeps == [expected_wait]
 
 
 def test_an_attempt_without_answer_frees_its_place(server, sleeps):
