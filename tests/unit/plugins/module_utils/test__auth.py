@@ -338,13 +338,19 @@ def test_a_failed_early_renewal_keeps_the_valid_token_and_pauses_before_trying_a
     assert len(cxone.to("/auth/token")) == 3
 
 
-def test_workers_keep_the_valid_token_while_one_renews(cxone):
+def logged_in_with_a_failing_token_endpoint(cxone):
+    """(authenticator, clock, sleep): logged in with a 100 s token; every later token request answers 503."""
     clock = Clock()
     cxone.queue("/auth/token", token_answer(cxone, "access-1", 100))
     cxone.default("/auth/token", cxone.answer(503, text="Service Unavailable", content_type="text/plain"))
     sleep = BlockingSleep()
     auth = authenticator_with_sleep(cxone, clock, sleep)
     auth.bearer()
+    return auth, clock, sleep
+
+
+def test_workers_keep_the_valid_token_while_one_renews(cxone):
+    auth, clock, sleep = logged_in_with_a_failing_token_endpoint(cxone)
     clock.now += 95
     renewer, renewed = in_threads(1, lambda: auth.bearer()[0])
     assert sleep.reached.wait(10)
@@ -357,12 +363,7 @@ def test_workers_keep_the_valid_token_while_one_renews(cxone):
 
 
 def test_one_failed_renewal_answers_every_waiting_worker(cxone):
-    clock = Clock()
-    cxone.queue("/auth/token", token_answer(cxone, "access-1", 100))
-    cxone.default("/auth/token", cxone.answer(503, text="Service Unavailable", content_type="text/plain"))
-    sleep = BlockingSleep()
-    auth = authenticator_with_sleep(cxone, clock, sleep)
-    auth.bearer()
+    auth, clock, sleep = logged_in_with_a_failing_token_endpoint(cxone)
     clock.now += 200  # expired: nobody may go on with it
     workers, outcomes = in_threads(8, auth.bearer)
     assert sleep.reached.wait(10)
