@@ -322,6 +322,8 @@ class ContactCentre:
             if len(self.tenants) != 1:
                 raise ModelError(400, "tenant_id is required when there is not exactly one tenant (there are %d)" % len(self.tenants))
             return next(iter(self.tenants.values()))
+        if not isinstance(tenant_id, str):
+            raise ModelError(400, "tenant_id must be a string, got %s" % type(tenant_id).__name__)
         try:
             return self.tenants[tenant_id]
         except KeyError:

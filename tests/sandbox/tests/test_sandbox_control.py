@@ -51,6 +51,8 @@ def test_agent_state_without_a_call(control):
     ("add_tenant", ({"tenant_id": "other"},), 400),                    # area missing
     ("add_tenant", ({"tenant_id": "o", "area": "o1", "colour": "x"},), 400),
     ("settings", (), 400),
+    ("start_call", ("a2", None, ["tenant-a"]), 400),   # tenant_id not a string
+    ("add_agent", ("a9", None, None, 7), 400),
 ])
 @pytest.mark.usefixtures("token")
 def test_control_errors(control, call, args, status):
