@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 
-from cxone_sandbox import SandboxClient  # noqa: E402  pylint: disable=wrong-import-position
+from cxone_sandbox import SandboxProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-client-secret"
@@ -70,28 +70,14 @@ def sandbox_process(workdir, config=None):
 
     Yields its control client (``.url`` is the issuer URL).
     """
-    url_file = os.path.join(workdir, "sandbox-url")
-    if os.path.exists(url_file):
-        os.remove(url_file)     # the sandbox writes it once it listens
-    command = [sys.executable, "-m", "cxone_sandbox", "--port", "0", "--url-file", url_file]
+    args = []
     if config is not None:
         config_path = os.path.join(workdir, "sandbox-config.json")
         with open(config_path, "w", encoding="utf-8") as stream:
             json.dump(config, stream)
-        command += ["--config", config_path]
-    environment = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "sandbox"))
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)  # pylint: disable=consider-using-with
-    try:
-        deadline = time.monotonic() + 60
-        while not os.path.exists(url_file):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the sandbox did not start (exit status %s)" % process.poll())
-            time.sleep(0.05)
-        with open(url_file, encoding="utf-8") as stream:
-            yield SandboxClient(stream.read().strip())
-    finally:
-        process.terminate()
-        process.wait(30)
+        args = ["--config", config_path]
+    with SandboxProcess(os.path.join(workdir, "sandbox-url"), args) as sandbox:
+        yield sandbox.client()
 
 
 class ModuleSampler:

@@ -14,8 +14,6 @@ read each agent's recording status (``expected_contacts``) before the do-not-rec
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import shutil
@@ -26,6 +24,7 @@ import time
 
 import requests
 import yaml
+from cxone_sandbox import ivr
 
 RULEBOOK = "cxone.recording.consent_refused"
 # Logged by ansible-rulebook (-v) once its rule engine takes events.
@@ -74,7 +73,7 @@ class RawPoster:
     The token and the signature default to the right ones; ``False`` leaves one out.
     """
 
-    def __init__(self, listener_url, token=None, hmac_secret=None, header="X-CXone-Signature"):
+    def __init__(self, listener_url, token=None, hmac_secret=None, header=ivr.DEFAULT_SIGNATURE_HEADER):
         self.listener_url = listener_url
         self.token = token
         self.hmac_secret = hmac_secret
@@ -89,7 +88,7 @@ class RawPoster:
         if token:
             sent["Authorization"] = "Bearer " + token
         if signature is None and self.hmac_secret:
-            signature = "sha256=" + hmac.new(self.hmac_secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
+            signature = ivr.signature(self.hmac_secret, data)
         if signature:
             sent[self.header] = signature
         return self._session.post(self.listener_url, data=data, headers=sent, timeout=30)

@@ -6,12 +6,14 @@
 
 ``SandboxServer`` serves the CXone-like API (OAuth, discovery, the three recording
 operations, the agents' recording status, User Hub's users and teams) and a test-only control API under ``/_sandbox/``; ``SandboxClient`` drives
-the control API. See tests/sandbox/README.md.
+the control API; ``SandboxProcess`` runs the command line in a process of its own. See
+tests/sandbox/README.md.
 """
 
 from __future__ import annotations
 
 from .client import SandboxClient, SandboxError
+from .process import SandboxProcess
 from .server import SandboxServer
 
-__all__ = ["SandboxClient", "SandboxError", "SandboxServer"]
+__all__ = ["SandboxClient", "SandboxError", "SandboxProcess", "SandboxServer"]

@@ -63,8 +63,13 @@ def consent_request(user_id, contact_id, consent, token=None, hmac_secret=None, 
     if token:
         headers["Authorization"] = "Bearer " + token
     if hmac_secret:
-        headers[signature_header] = "sha256=" + hmac.new(hmac_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+        headers[signature_header] = signature(hmac_secret, body)
     return body, headers
+
+
+def signature(hmac_secret, body):
+    """The signature header's value for ``body`` (bytes): ``sha256=<hex HMAC-SHA256>``."""
+    return "sha256=" + hmac.new(hmac_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def post(url, body, headers, timeout=POST_TIMEOUT):

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import requests
+from cxone_sandbox import SandboxProcess
 
 from sandbox_helpers import RECORDING_PATH
 
@@ -25,32 +24,15 @@ DEMO = os.path.join(SANDBOX_DIR, "demo.json")
 DEMO_TENANT = "11111111-aaaa-4bbb-8ccc-000000000001"
 
 
-class RunningSandbox:
-    """``python -m cxone_sandbox`` in a subprocess, until SIGTERM."""
+def running_sandbox(tmp_path, *extra):
+    """The demo configuration on the command line; the URL file's folder does not exist yet: the CLI makes it."""
+    return SandboxProcess(tmp_path / "run" / "url", ["--config", DEMO] + list(extra), start_timeout=20).start()
 
-    def __init__(self, tmp_path, *extra):
-        self.url_file = tmp_path / "run" / "url"      # the folder does not exist yet: the CLI makes it
-        env = dict(os.environ, PYTHONPATH=SANDBOX_DIR)
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "cxone_sandbox", "--config", DEMO, "--port", "0", "--url-file", str(self.url_file)] + list(extra),
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 20
-        while not self.url_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise AssertionError("sandbox did not start: %s" % (self.process.communicate(),))
-            time.sleep(0.02)
-        self.url = self.url_file.read_text(encoding="utf-8")
 
-    def cpu_seconds(self):
-        with open("/proc/%d/stat" % self.process.pid, encoding="ascii") as stream:
-            fields = stream.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def terminate(self):
-        self.process.send_signal(signal.SIGTERM)
-        out, err = self.process.communicate(timeout=10)
-        return self.process.returncode, out, err
+def cpu_seconds(process):
+    with open("/proc/%d/stat" % process.pid, encoding="ascii") as stream:
+        fields = stream.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _login(session, url):
@@ -61,12 +43,12 @@ def _login(session, url):
 
 
 def test_cli_writes_url_file_serves_and_stops_on_sigterm(tmp_path):
-    sandbox = RunningSandbox(tmp_path)
+    sandbox = running_sandbox(tmp_path)
     try:
         assert sandbox.url.startswith("http://127.0.0.1:") and sandbox.url.strip() == sandbox.url
         assert requests.get(sandbox.url + "/.well-known/openid-configuration", timeout=10).json()["issuer"] == sandbox.url
     finally:
-        code, out, err = sandbox.terminate()
+        code, out, err = sandbox.stop()
     assert code == 0, err
     assert "CXone sandbox listening on %s\n" % sandbox.url in out
     assert "CXone sandbox API origin on http://127.0.0.1:" in out
@@ -75,7 +57,7 @@ def test_cli_writes_url_file_serves_and_stops_on_sigterm(tmp_path):
 
 def test_cli_tls_serves_https_with_its_certificate_as_ca_bundle(tmp_path):
     cert_dir = tmp_path / "tls"
-    sandbox = RunningSandbox(tmp_path, "--tls", "--cert-dir", str(cert_dir))
+    sandbox = running_sandbox(tmp_path, "--tls", "--cert-dir", str(cert_dir))
     try:
         assert sandbox.url.startswith("https://127.0.0.1:")
         cert = str(cert_dir / "cert.pem")
@@ -96,17 +78,17 @@ def test_cli_tls_serves_https_with_its_certificate_as_ca_bundle(tmp_path):
                                   params={"userId": "5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c01"}, headers={"Authorization": "Bearer " + token})
             assert answer.status_code == 200
     finally:
-        code, _out, err = sandbox.terminate()
+        code, _out, err = sandbox.stop()
     assert code == 0, err
 
 
 def test_cli_log_file(tmp_path):
     log_file = tmp_path / "requests.log"
-    sandbox = RunningSandbox(tmp_path, "--log-file", str(log_file))
+    sandbox = running_sandbox(tmp_path, "--log-file", str(log_file))
     try:
         requests.get(sandbox.url + "/auth/jwks", timeout=10)
     finally:
-        sandbox.terminate()
+        sandbox.stop()
     assert '"GET /auth/jwks HTTP/1.1" 200' in log_file.read_text(encoding="utf-8")
 
 
@@ -120,7 +102,7 @@ def test_cli_refuses_a_bad_config(tmp_path):
 
 
 def test_demo_config_and_a_1000_request_batch_is_cheap(tmp_path):
-    sandbox = RunningSandbox(tmp_path)
+    sandbox = running_sandbox(tmp_path)
     try:
         state = requests.get(sandbox.url + "/_sandbox/state", timeout=10).json()["tenants"][0]
         assert len(state["agents"]) == 6
@@ -132,7 +114,7 @@ def test_demo_config_and_a_1000_request_batch_is_cheap(tmp_path):
         url = api_url + "/api-na1" + RECORDING_PATH + "start-recording-on-demand"
         users = ["5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c0%d" % i for i in (1, 2, 3, 5)]
         codes = []
-        cpu_before = sandbox.cpu_seconds()
+        cpu_before = cpu_seconds(sandbox.process)
 
         def worker(user_id):
             with requests.Session() as session:
@@ -144,24 +126,24 @@ def test_demo_config_and_a_1000_request_batch_is_cheap(tmp_path):
             thread.start()
         for thread in threads:
             thread.join()
-        cpu = sandbox.cpu_seconds() - cpu_before
+        cpu = cpu_seconds(sandbox.process) - cpu_before
         assert codes == [200] * 1000
         print("sandbox CPU for 1,000 requests: %.2f s" % cpu)
         assert cpu < 1.0, "the sandbox used %.2f s of CPU for 1,000 requests" % cpu
     finally:
-        sandbox.terminate()
+        sandbox.stop()
 
 
 def test_cli_api_port_chooses_the_api_origin(tmp_path):
     with socket.socket() as probe:        # a port that was free a moment ago
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sandbox = RunningSandbox(tmp_path, "--api-port", str(port))
+    sandbox = running_sandbox(tmp_path, "--api-port", str(port))
     try:
         api_url = "http://127.0.0.1:%d" % port
         assert requests.get(sandbox.url + "/_sandbox/health", timeout=10).json()["api_url"] == api_url
         discovery = requests.get(sandbox.url + "/.well-known/cxone-configuration", params={"tenantId": DEMO_TENANT}, timeout=10)
         assert discovery.json()["api_endpoint"] == api_url + "/api-na1"
     finally:
-        code, out, _err = sandbox.terminate()
+        code, out, _err = sandbox.stop()
     assert code == 0 and "CXone sandbox API origin on %s\n" % api_url in out
