@@ -29,7 +29,6 @@ UNIT_PATHS := tests/unit tests/sandbox/tests
 E2E_PATHS := tests/e2e
 # pytest-xdist workers for `make e2e`, each with its own sandbox; a file's tests stay on one worker.
 E2E_WORKERS ?= 2
-# Two workers, each with its own sandbox; the tests of one file stay on one worker.
 
 # $(call run_pytest,paths,environment): run pytest from the venv on these paths.
 define run_pytest
@@ -137,18 +136,24 @@ e2e-oldest: build $(OLDEST_STAMP) ## End-to-end tests of the modules, the connec
 e2e-newest: build $(NEWEST_STAMP) ## End-to-end tests of the modules, the connection and the role on ansible-core 2.21 (newest)
 	$(call range_e2e,$(NEWEST_VENV),$(BUILD)/collections-newest)
 
+# $(call copy_checkout,dest): the files git tracks plus untracked, non-ignored ones (deleted tracked
+# files are skipped) copied to dest, made a git repository of its own for the tools that ask git.
+define copy_checkout
+	@mkdir -p "$(1)"
+	@git ls-files -z --cached --others --exclude-standard \
+	  | tar --null --ignore-failed-read --files-from=- -cf - 2>/dev/null | tar -xf - -C "$(1)"
+	@git -C "$(1)" -c init.defaultBranch=scratch init -q
+endef
+
 # $(call run_sanity,venv,python version,name[,tests]): ansible-test sanity of that venv (only these tests
 # when given) on a copy of the checkout in .build/<name>, with a summary per test. ansible-test
 # bootstraps pip offline from the cache that seed_ansible_test_pip.py fills for that core's pip.
 define run_sanity
 	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "ERROR: sanity ignore files are not allowed:" tests/sanity/ignore-*.txt; exit 1; fi
 	"$(1)/bin/python" tests/utils/seed_ansible_test_pip.py --python "$(2)"
-	@rm -rf "$(BUILD)/$(3)" && mkdir -p "$(BUILD)/$(3)/ansible_collections/cxone/recording"
-	@# Files git tracks plus untracked, non-ignored ones (deleted tracked files are skipped).
-	@git ls-files -z --cached --others --exclude-standard \
-	  | tar --null --ignore-failed-read --files-from=- -cf - 2>/dev/null | tar -xf - -C "$(BUILD)/$(3)/ansible_collections/cxone/recording"
+	@rm -rf "$(BUILD)/$(3)"
 	@# A git repository of its own, or ansible-test would ask the enclosing checkout's git (which ignores .build/).
-	@git -C "$(BUILD)/$(3)/ansible_collections/cxone/recording" -c init.defaultBranch=sanity init -q
+	$(call copy_checkout,$(BUILD)/$(3)/ansible_collections/cxone/recording)
 	@echo "copied $$(find "$(BUILD)/$(3)/ansible_collections/cxone/recording" -path '*/.git' -prune -o -type f -print | wc -l) files to $(BUILD)/$(3)"
 	@root="$(BUILD)/$(3)/ansible_collections/cxone/recording"; log="$(BUILD)/$(3).log"; \
 	rc=0; (cd "$$root" && PATH="$(1)/bin:$$PATH" "$(1)/bin/ansible-test" sanity $(addprefix --test ,$(4)) \
@@ -198,7 +203,7 @@ $(RELEASE_STAMP): tests/requirements-release.txt
 
 release-venv: $(RELEASE_STAMP) ## Create .venv-release (galaxy-importer, antsibull-docs, Sphinx)
 
-release-check: build $(RELEASE_STAMP) changelog-check ## The built tarball: no stray files, galaxy-importer clean, docs and changelog lint
+release-check: build $(RELEASE_STAMP) changelog-check changelog-lint ## The built tarball: no stray files, galaxy-importer clean, docs and changelog lint
 	@echo "== contents of the tarball"
 	"$(VENV_BIN)/python" tests/utils/check_tarball.py "$(DIST)"/cxone-recording-*.tar.gz
 	@echo "== galaxy-importer (settings: tests/utils/galaxy-importer.cfg)"
@@ -210,8 +215,6 @@ release-check: build $(RELEASE_STAMP) changelog-check ## The built tarball: no s
 	@echo "== the supported range: meta/runtime.yml, README.md's support matrix and the test venvs agree"
 	"$(VENV_BIN)/python" tests/utils/check_support_matrix.py --oldest tests/requirements-oldest.txt:$(SANITY_PYTHON_OLDEST) \
 	  --tested tests/requirements.txt:$(SANITY_PYTHON) --tested tests/requirements-newest.txt:$(SANITY_PYTHON_NEWEST)
-	@echo "== antsibull-changelog lint"
-	"$(RELEASE_BIN)/antsibull-changelog" lint
 	@echo "== release-check passed"
 
 docs: install-collection $(RELEASE_STAMP) ## Build the documentation site into .build/docs/html (antsibull-docs + Sphinx, offline)
@@ -240,10 +243,8 @@ GALAXY_VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
 
 # $(call preview_changelog,output file): write the generated CHANGELOG.rst to that file.
 define preview_changelog
-	@rm -rf "$(CHANGELOG_SCRATCH)" && mkdir -p "$(CHANGELOG_SCRATCH)"
-	@git ls-files -z --cached --others --exclude-standard \
-	  | tar --null --ignore-failed-read --files-from=- -cf - 2>/dev/null | tar -xf - -C "$(CHANGELOG_SCRATCH)"
-	@git -C "$(CHANGELOG_SCRATCH)" -c init.defaultBranch=changelog init -q
+	@rm -rf "$(CHANGELOG_SCRATCH)"
+	$(call copy_checkout,$(CHANGELOG_SCRATCH))
 	@rm -f "$(CHANGELOG_SCRATCH)/CHANGELOG.rst"
 	cd "$(CHANGELOG_SCRATCH)" && PATH="$(VENV_BIN):$$PATH" "$(VENV_BIN)/antsibull-changelog" release \
 	  --version "$(GALAXY_VERSION)" --date 1970-01-01 > antsibull-changelog.log 2>&1 \
@@ -312,9 +313,7 @@ $(EDA_STAMP): tests/requirements-eda.txt
 	@java_bin=$${JAVA_HOME:+$$JAVA_HOME/bin/}java; \
 	if ! "$$java_bin" -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then \
 	  echo "ERROR: ansible-rulebook needs Java 17 or later ($$java_bin): apt-get install openjdk-17-jre-headless"; exit 1; fi
-	@if [ ! -x "$(EDA_VENV)/bin/python" ]; then echo "+ $(PYTHON) -m venv .venv-eda"; "$(PYTHON)" -m venv "$(EDA_VENV)"; fi
-	"$(EDA_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/requirements-eda.txt
-	@touch "$@"
+	$(call make_venv,$(EDA_VENV),$(PYTHON),tests/requirements-eda.txt)
 
 eda-venv: $(EDA_STAMP) ## Create .venv-eda with ansible-rulebook (tests/requirements-eda.txt); checks Java 17
 
