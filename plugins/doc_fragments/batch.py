@@ -20,7 +20,8 @@ options:
     description:
       - The CXone user id (a User Hub UUID) of one agent, or a list of them.
       - Each id is stripped of surrounding spaces and must not be empty or contain control
-        characters. An id given twice is sent once and has one result.
+        characters. An id given twice is sent once and has one result; ids are compared without
+        regard to case (CXone's user ids are UUIDs), and the first spelling is the one sent.
       - A string is split at commas, as for every Ansible list option.
     type: list
     elements: str
@@ -37,7 +38,8 @@ options:
       - On an HTTP 429 the number of requests in flight is halved (once per second at most),
         and every other answer raises it again, about one more per round of answers, up to
         O(concurrency). A C(Retry-After) pauses the whole batch, not only the request that got it,
-        and the request that got it is sent again as soon as the pause ends.
+        and the request that got it is sent again as soon as the pause ends. No pause lasts more
+        than 60 s, however long a C(Retry-After) asks for.
       - V(false) keeps O(concurrency) requests in flight whatever CXone answers; each request told
         to wait by a C(Retry-After) waits it plus a random share of up to a fifth (at least up to
         one second), so that the workers do not all come back at once.

@@ -31,13 +31,21 @@ options:
         C(failed) with the last status read in their C(msg). RV(results[].confirmed) says which.
       - The status is read with backoff (0.5 s, doubling up to 5 s) within the batch's
         O(concurrency), with the task's token.
-      - When the agent's call has ended before its status confirmed the request, the agent ends
-        C(failed) at once, its C(msg) saying so, rather than after O(wait_timeout).
+      - Only the status of the same contact confirms: the contact CXone's answer named, or, when
+        it named none, the contact of O(expected_contacts) or else of the first status read. Start
+        is confirmed by C(Recording); stop by not C(Recording) with reason C(StopOnDemand) or
+        C(CustomerDisconsent) (a call that was never recorded proves nothing); do-not-record by
+        reason C(CustomerDisconsent).
+      - When the agent's call has ended, or the agent is on another contact, before its status
+        confirmed the request, the agent ends C(failed) at once, its C(msg) saying "the call ended
+        or changed", rather than after O(wait_timeout).
     type: bool
     default: false
   wait_timeout:
     description:
       - Seconds to wait for each agent's status with O(wait), from 1 to 600.
+      - It bounds the agent's whole wait, the retries of status reads included: a read that CXone
+        asks to repeat later than the deadline (C(Retry-After)) is not repeated.
     type: int
     default: 30
 attributes:
@@ -67,7 +75,16 @@ options:
         is sent only if the agent's ongoing contact is that contact. Otherwise nothing is sent
         and the agent's outcome is C(skipped), with both contacts in its C(msg); when the status
         cannot be read, the outcome is C(failed).
-      - Every user id named here must also be in O(user_id). Agents not named are not checked.
+      - The guard holds through the whole request. Before every retry of the request (after HTTP
+        425, 429, 5xx or a lost connection) the agent's contact is read again; once it is another
+        contact, or no call, nothing more is sent and the outcome is C(skipped). An answer that
+        names another contact than the expected one is never C(completed) but C(failed), its
+        C(msg) saying where it landed.
+      - What no client can close, since CXone's operations are keyed by user id alone: a call that
+        changes between the last status read and the moment CXone applies the request. The
+        answer's contact id then shows it (outcome C(failed), "landed on contact X, expected Y").
+      - Every user id named here must also be in O(user_id) (compared without regard to case).
+        Agents not named are not checked.
       - In check mode the status is read too, so that the plan shows who would be skipped.
     type: dict
 """

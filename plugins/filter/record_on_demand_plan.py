@@ -285,6 +285,8 @@ def record_on_demand_plan(plan, users=None):
     batches = {"do_not_record": [], "stop": [], "start": {media: [] for media in MEDIA_TYPES}}
     # user id -> action -> first entry number (for start: media type -> first entry number)
     named = {}
+    # casefolded user id -> its first spelling in the plan
+    spelled = {}
     wanted = {option: [] for option in SELECTOR_OPTIONS.values()}
     wanted_seen = {option: set() for option in SELECTOR_OPTIONS.values()}
     for number, entry in enumerate(plan, 1):
@@ -301,7 +303,8 @@ def record_on_demand_plan(plan, users=None):
         if selectors and users is not None:
             user_ids = user_ids + _resolve(selectors, users, "entry %d" % number, problems)
         for user_id in user_ids:
-            seen = named.setdefault(user_id, {})
+            # One agent whatever the case of its id (CXone's user ids are UUIDs); its first spelling is sent.
+            seen = named.setdefault(spelled.setdefault(user_id.casefold(), user_id), {})
             if action == "start":
                 seen.setdefault("start", {}).setdefault(media_type, number)
             else:

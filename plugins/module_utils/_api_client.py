@@ -46,19 +46,21 @@ class ApiClient:
         # Tokens CXone accepted, each confirmed to the token source once.
         self._confirmed = set()
 
-    def request(self, method, path, what, params=None, json=None):
+    def request(self, method, path, what, params=None, json=None, budget=None, before_retry=None):
         """Send ``method path`` and return an ``ApiAnswer``; a 401 renews the token once.
 
-        ``what`` names the request in messages (e.g. "stop recording"). A ``CxoneError``
-        raised on the way carries the attempts made so far in ``attempts`` and
-        ``unanswered_attempts``.
+        ``what`` names the request in messages (e.g. "stop recording"). ``budget`` and
+        ``before_retry`` are the transport's (see ``Transport.request``), for each try with a
+        token. A ``CxoneError`` raised on the way, ``before_retry``'s included, carries the
+        attempts made so far in ``attempts`` and ``unanswered_attempts``.
         """
         url = self.base_url + path
         attempts = unanswered = 0
         try:
             token = self.token_source.bearer()[0]
             for renewed in (False, True):
-                reply = self.transport.request(method, url, what, params=params, json=json,
+                reply = self.transport.request(method, url, what, params=params, json=json, budget=budget,
+                                               before_retry=before_retry,
                                                headers={"Authorization": "Bearer " + token,
                                                         "Accept": "application/json"})
                 attempts += reply.attempts

@@ -175,8 +175,10 @@ class Authenticator:
 
     A renewal ahead of expiry that fails (a 503 after all retries, no answer) fails nothing
     while the current token lasts. After any failed renewal or login, no new attempt starts for
-    ``RENEWAL_RETRY_INTERVAL`` seconds: workers that still hold a valid token keep it, the
-    others get that failure, each as a fresh error. A login refused for its credentials (400,
+    ``RENEWAL_RETRY_INTERVAL`` seconds, or, when the current token expires sooner, until halfway
+    to its expiry (so one more attempt is made before it expires): workers that still hold a
+    valid token keep it, the others get that failure, each as a fresh error. Attempts stay
+    serialized: one in flight at a time. A login refused for its credentials (400,
     401, 403) is final for the authenticator's life: a thousand workers get one clear error
     instead of a thousand login attempts.
 
@@ -389,9 +391,13 @@ class Authenticator:
             new_token = self._new_token(token)
         except CxoneError as exc:
             with self._lock:
+                now = self._clock()
                 self._failed = _failure_recipe(exc)
-                self._retry_at = self._clock() + RENEWAL_RETRY_INTERVAL
-                if token is not None and token.usable(self._clock()):
+                self._retry_at = now + RENEWAL_RETRY_INTERVAL
+                if token is not None and token.usable(now):
+                    # One more attempt before the token expires, halfway there when the usual pause
+                    # would outlast it: an endpoint back just before expiry then costs no agent.
+                    self._retry_at = min(self._retry_at, now + (token.expires_at - now) / 2)
                     return token
             raise
         finally:

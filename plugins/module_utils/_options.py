@@ -28,8 +28,16 @@ WAIT_OPTIONS = {"wait": {"type": "bool", "default": False}, "wait_timeout": {"ty
 EXPECTED_CONTACTS_OPTION = {"type": "dict"}
 
 
+def same_user_key(user_id):
+    """What two spellings of one user id share: CXone's user ids are UUIDs, whose case does not matter."""
+    return user_id.casefold()
+
+
 def normalise_user_ids(values):
-    """Stripped, distinct user ids in first-seen order; SettingsError names a bad item."""
+    """Stripped, distinct user ids in first-seen order and spelling; SettingsError names a bad item.
+
+    Ids that differ only in case are one agent (see ``same_user_key``): the first spelling is sent.
+    """
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)) or not values:
@@ -49,8 +57,8 @@ def normalise_user_ids(values):
         if len(user_id) > MAX_USER_ID_LENGTH:
             raise SettingsError("%s is %d characters long; user ids have at most %d"
                                 % (where, len(user_id), MAX_USER_ID_LENGTH))
-        if user_id not in seen:
-            seen.add(user_id)
+        if same_user_key(user_id) not in seen:
+            seen.add(same_user_key(user_id))
             user_ids.append(user_id)
     return user_ids
 
@@ -66,18 +74,25 @@ def check_wait_timeout(value):
 
 
 def check_expected_contacts(value, user_ids):
-    """``{user id: contact id}`` as strings, for agents of ``user_ids`` only; {} when not given."""
+    """``{user id: contact id}`` as strings, for agents of ``user_ids`` only; {} when not given.
+
+    Keys match ``user_ids`` whatever their case, and come back spelled as in ``user_ids``.
+    """
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise SettingsError("expected_contacts: must be a mapping of user id to contact id, got %s"
                             % type(value).__name__)
-    known = set(user_ids)
+    known = {same_user_key(user_id): user_id for user_id in user_ids}
     expected = {}
     for raw_user_id, raw_contact_id in value.items():
-        user_id = str(raw_user_id).strip()
-        if user_id not in known:
-            raise SettingsError("expected_contacts: user %r is not one of the agents in user_id" % user_id)
+        given = str(raw_user_id).strip()
+        user_id = known.get(same_user_key(given))
+        if user_id is None:
+            raise SettingsError("expected_contacts: user %r is not one of the agents in user_id" % given)
+        if user_id in expected:
+            raise SettingsError("expected_contacts: user %s is named twice (user ids are compared without regard "
+                                "to case)" % given)
         if isinstance(raw_contact_id, bool) or not isinstance(raw_contact_id, (str, int)):
             raise SettingsError("expected_contacts: the contact id of user %s must be a string, got %s"
                                 % (user_id, type(raw_contact_id).__name__))

@@ -11,7 +11,8 @@ halved (at most once per ``DECREASE_INTERVAL``, so that a burst of 429s from req
 in flight counts as one signal), and every answer that is not a 429 raises it by ``1 / limit``,
 about one more request in flight per round of answers, up to ``concurrency`` again: additive
 increase, multiplicative decrease (AIMD), as TCP does. A ``Retry-After`` pauses every worker
-of the batch, not only the one that received it, since the tenant's limit is shared.
+of the batch, not only the one that received it, since the tenant's limit is shared; the
+transport caps every ``Retry-After`` where it reads it, so no pause exceeds that cap.
 """
 
 from __future__ import annotations
@@ -46,13 +47,20 @@ class AdaptiveLimit:
             return None
         return 0.0
 
-    def acquire(self):
+    def acquire(self, within=None):
+        """Take a place in flight; False when none came free within ``within`` seconds (None: no limit)."""
         with self._condition:
+            give_up_at = None if within is None else self._clock() + within
             while True:
                 wait = self._wait_time()
                 if wait == 0.0:
                     self.in_flight += 1
-                    return
+                    return True
+                if give_up_at is not None:
+                    left = give_up_at - self._clock()
+                    if left <= 0:
+                        return False
+                    wait = left if wait is None else min(wait, left)
                 self._condition.wait(wait)
 
     def release(self, status=None, retry_after=None):

@@ -36,8 +36,10 @@ from ansible_collections.cxone.recording.plugins.module_utils._options import (
 from ansible_collections.cxone.recording.plugins.module_utils._recording_status import (
     CUSTOMER_DISCONSENT,
     RECORDING,
+    STOP_ON_DEMAND,
     Waiter,
     describe_status,
+    on_other_contact,
     read_status,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import (
@@ -53,8 +55,10 @@ def _recording(status):
     return status["recording_status_to_agent"] == RECORDING
 
 
-def _not_recording(status):
-    return not _recording(status)
+def _stopped(status):
+    # Not recording alone could be a call that was never recorded: only the reason shows that a
+    # stop (or a refusal, which stops too) took effect.
+    return not _recording(status) and status["status_reason"] in (STOP_ON_DEMAND, CUSTOMER_DISCONSENT)
 
 
 def _disconsent_in_force(status):
@@ -68,7 +72,8 @@ def _disconsent_in_force(status):
 Operation = namedtuple("Operation", "path in_words takes_media_type guards_contact confirmed_when goal")
 
 START = Operation("start-recording-on-demand", "start recording", True, False, _recording, "recording")
-STOP = Operation("stop-recording-on-demand", "stop recording", False, True, _not_recording, "not recording")
+STOP = Operation("stop-recording-on-demand", "stop recording", False, True, _stopped,
+                 "not recording, reason StopOnDemand or CustomerDisconsent")
 DO_NOT_RECORD = Operation("do-not-record", "do not record", False, True, _disconsent_in_force,
                           "not recording, reason CustomerDisconsent")
 
@@ -107,20 +112,75 @@ def task_options(params, operation, user_ids):
         waiter)
 
 
-def send(session, operation, user_id, options):
-    """Send ``operation`` for one agent and turn CXone's answer into the agent's result entry."""
+class _ContactChanged(CxoneError):
+    """Raised before a retry when the agent is no longer on the expected contact (or that could not be read)."""
+
+    def __init__(self, status):
+        super().__init__("the agent's contact changed before a retry")
+        self.status = status
+
+
+def _ongoing(status):
+    """Where the agent is, in words: "has no active call" or "is on contact X"."""
+    if status["outcome"] == "no_active_call":
+        return "has no active call"
+    return "is on contact %s" % (status["contact_id"] or "unknown")
+
+
+def send(session, operation, user_id, options, expected_contact=None):
+    """Send ``operation`` for one agent and turn CXone's answer into the agent's result entry.
+
+    With ``expected_contact``, the agent's contact is read again before every retry, and the
+    retries stop once it is another; an answer naming another contact is never ``completed``.
+    """
     requested_at = utc_now()
     params = {"userId": user_id}
     if operation.takes_media_type:
         params["mediaType"] = options.media_type
     path = "%s/%s" % (session.recording_api_path, operation.path)
+
+    def still_on_expected_contact():
+        status = read_status(session, user_id)
+        if status["outcome"] != "found" or status["contact_id"] != expected_contact:
+            raise _ContactChanged(status)
+
     try:
-        answer = session.client.request("POST", path, operation.in_words, params=params)
+        answer = session.client.request("POST", path, operation.in_words, params=params,
+                                        before_retry=still_on_expected_contact if expected_contact else None)
+    except _ContactChanged as exc:
+        return _entry_for_changed_contact(user_id, expected_contact, exc, requested_at)
     except CxoneError as exc:
         return result_entry(user_id, "failed", getattr(exc, "status", None), attempts=getattr(exc, "attempts", 0),
                             unanswered_attempts=getattr(exc, "unanswered_attempts", 0),
                             msg="user %s: %s" % (user_id, exc.msg), requested_at=requested_at, answered_at=utc_now())
-    return _entry_from_answer(user_id, answer, options.no_active_call, requested_at)
+    entry = _entry_from_answer(user_id, answer, options.no_active_call, requested_at)
+    landed_on = entry["contact_id"]
+    if expected_contact and landed_on is not None and landed_on != expected_contact \
+            and entry["outcome"] in ("completed", "accepted"):
+        entry["outcome"] = "failed"
+        entry["msg"] = _joined("user %s: %s landed on contact %s, expected %s: the agent's call changed between "
+                               "the last status read and the request" % (user_id, operation.in_words, landed_on,
+                                                                         expected_contact), entry["msg"])
+    return entry
+
+
+def _entry_for_changed_contact(user_id, expected_contact, exc, requested_at):
+    """The entry of an agent whose retries stopped because its contact changed or could not be read."""
+    status = exc.status
+    earlier = "%d earlier attempt(s) were not applied by CXone" % exc.attempts
+    if exc.unanswered_attempts:
+        earlier += ", %d of them got no answer and may have taken effect" % exc.unanswered_attempts
+    if status["outcome"] == "failed":
+        return result_entry(user_id, "failed", status["http_status"], attempts=exc.attempts + status["attempts"],
+                            unanswered_attempts=exc.unanswered_attempts,
+                            msg="%s; it was needed to check the expected contact %s before retrying, so nothing more "
+                            "was sent (%s)" % (status["msg"], expected_contact, earlier),
+                            requested_at=requested_at, answered_at=utc_now())
+    return result_entry(user_id, "skipped", status["http_status"], status["contact_id"],
+                        attempts=exc.attempts + status["attempts"], unanswered_attempts=exc.unanswered_attempts,
+                        msg="user %s: expected contact %s, but before a retry the agent %s; nothing more was sent (%s)"
+                        % (user_id, expected_contact, _ongoing(status), earlier),
+                        requested_at=requested_at, answered_at=utc_now())
 
 
 def guard_contact(session, user_id, expected_contact):
@@ -133,44 +193,53 @@ def guard_contact(session, user_id, expected_contact):
         return result_entry(user_id, "failed", status["http_status"], attempts=status["attempts"],
                             msg="%s; it was needed to check the expected contact %s, so nothing was sent"
                             % (status["msg"], expected_contact), requested_at=requested_at, answered_at=utc_now())
-    ongoing = "has no active call" if status["outcome"] == "no_active_call" else \
-        "is on contact %s" % (status["contact_id"] or "unknown")
     return result_entry(user_id, "skipped", status["http_status"], status["contact_id"], attempts=status["attempts"],
                         msg="user %s: expected contact %s, but the agent %s; nothing was sent"
-                        % (user_id, expected_contact, ongoing), requested_at=requested_at, answered_at=utc_now())
+                        % (user_id, expected_contact, _ongoing(status)), requested_at=requested_at,
+                        answered_at=utc_now())
 
 
-def confirm(session, operation, entry, waiter):
-    """Wait until the agent's status shows what ``operation`` asked for; the entry says whether it did."""
-    confirmed, status, reads = waiter.wait(session, entry["user_id"], operation.confirmed_when)
-    entry["attempts"] += reads
-    entry["confirmed"] = confirmed
+def confirm(session, operation, entry, waiter, contact_id=None):
+    """Wait until the agent's status shows what ``operation`` asked for, on ``contact_id``; the entry says whether it did."""
+    waited = waiter.wait(session, entry["user_id"], operation.confirmed_when, contact_id)
+    entry["attempts"] += waited.reads
+    entry["confirmed"] = waited.confirmed
     entry["answered_at"] = utc_now()
-    if confirmed:
+    if waited.confirmed:
         entry["outcome"] = "completed"
         return entry
     entry["outcome"] = "failed"
-    note = "user %s: CXone answered HTTP %s, but the agent's status did not show %s within %d s; last status read: %s" % (
-        entry["user_id"], entry["http_status"], operation.goal, waiter.timeout, describe_status(status))
-    entry["msg"] = "%s; %s" % (note, entry["msg"]) if entry["msg"] else note
+    if on_other_contact(waited.status, waited.contact_id):
+        note = "user %s: CXone answered HTTP %s for contact %s, but then the agent %s: the call ended or changed " \
+            "before its status showed %s" % (entry["user_id"], entry["http_status"], waited.contact_id or "unknown",
+                                            _ongoing(waited.status), operation.goal)
+    else:
+        note = "user %s: CXone answered HTTP %s, but the agent's status did not show %s within %d s; last status " \
+            "read: %s" % (entry["user_id"], entry["http_status"], operation.goal, waiter.timeout,
+                          describe_status(waited.status))
+    entry["msg"] = _joined(note, entry["msg"])
     return entry
+
+
+def _joined(note, msg):
+    return "%s; %s" % (note, msg) if msg else note
 
 
 def act_for_agent(session, operation, user_id, options, check_mode):
     """Everything the task does for one agent: the contact guard, the request, the confirmation."""
-    guarded = user_id in options.expected_contacts
-    if guarded:
-        skipped = guard_contact(session, user_id, options.expected_contacts[user_id])
+    expected_contact = options.expected_contacts.get(user_id)
+    if expected_contact is not None:
+        skipped = guard_contact(session, user_id, expected_contact)
         if skipped is not None:
             return skipped
     if check_mode:
         entry = planned_entries([user_id])[0]
-        if guarded:
+        if expected_contact is not None:
             entry["msg"] = "check mode: nothing was sent; the agent is on the expected contact"
         return entry
-    entry = send(session, operation, user_id, options)
+    entry = send(session, operation, user_id, options, expected_contact)
     if options.waiter is not None and entry["outcome"] in ("completed", "accepted"):
-        entry = confirm(session, operation, entry, options.waiter)
+        entry = confirm(session, operation, entry, options.waiter, entry["contact_id"] or expected_contact)
     return entry
 
 

@@ -16,6 +16,7 @@ not land on the agent's next one).
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 
 from ansible_collections.cxone.recording.plugins.module_utils._batch import run_for_agents
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, describe_failure
@@ -40,10 +41,13 @@ _ANSWER_KEYS = (("contact_id", "contactId"), ("segment_id", "segmentId"), ("inte
 
 RECORDING = "Recording"
 CUSTOMER_DISCONSENT = "CustomerDisconsent"
+STOP_ON_DEMAND = "StopOnDemand"
 
 # Polling while waiting: the first read after this many seconds, doubling up to the cap.
 WAIT_FIRST_DELAY = 0.5
 WAIT_DELAY_CAP = 5.0
+# Each read of a wait has at least this long to be answered; none starts with less left.
+MIN_READ_BUDGET = 0.5
 
 
 def status_entry(user_id, outcome, http_status=None, attempts=0, msg=None, requested_at=None, answered_at=None,
@@ -63,16 +67,17 @@ def _text(value):
     return str(value)
 
 
-def read_status(session, user_id):
+def read_status(session, user_id, budget=None):
     """The recording status of one agent, as a ``STATUS_FIELDS`` entry; never raises ``CxoneError``.
 
     Outcome ``found`` (HTTP 2xx), ``no_active_call`` (HTTP 404: the agent is on no call) or
-    ``failed`` (any other answer, or none).
+    ``failed`` (any other answer, or none). ``budget`` bounds the seconds spent, retries included.
     """
     requested_at = utc_now()
     path = "%s/%s" % (session.recording_api_path, STATUS_PATH)
     try:
-        answer = session.client.request("GET", path, "read recording status", params={"userId": user_id})
+        answer = session.client.request("GET", path, "read recording status", params={"userId": user_id},
+                                        budget=budget)
     except CxoneError as exc:
         return status_entry(user_id, "failed", getattr(exc, "status", None), getattr(exc, "attempts", 0),
                             "user %s: %s" % (user_id, exc.msg), requested_at, utc_now())
@@ -103,11 +108,25 @@ def describe_status(status):
         status["status_reason"] or "none")
 
 
+def on_other_contact(status, contact_id):
+    """True when the status shows the agent on no call, or on a contact other than ``contact_id``."""
+    if status["outcome"] == "no_active_call":
+        return True
+    return status["outcome"] == "found" and status["contact_id"] is not None and contact_id is not None \
+        and status["contact_id"] != contact_id
+
+
+# What a wait found: ``confirmed`` (the condition held on the contact), ``status`` (the last read),
+# ``reads`` (how many), ``contact_id`` (the contact waited on: the one given, else the first read's).
+WaitResult = namedtuple("WaitResult", "confirmed status reads contact_id")
+
+
 class Waiter:
     """Reads an agent's status until a condition holds or ``timeout`` seconds have passed.
 
     Each worker of a batch waits for its own agent, so waiting shares the batch's concurrency
-    and its token. ``sleep`` and ``clock`` are injectable for tests.
+    and its token. ``timeout`` bounds the whole wait, each read's retries included. ``sleep``
+    and ``clock`` are injectable for tests.
     """
 
     def __init__(self, timeout, sleep=time.sleep, clock=time.monotonic):
@@ -115,23 +134,31 @@ class Waiter:
         self._sleep = sleep
         self._clock = clock
 
-    def wait(self, session, user_id, condition):
-        """``(confirmed, last status read, reads)``; reads once at least, then backs off.
+    def wait(self, session, user_id, condition, contact_id=None):
+        """A ``WaitResult``; reads once at least, then backs off until the deadline.
 
-        Gives up at once when the agent has no active call any more (the call ended).
+        Only a status of ``contact_id`` (when None, of the contact the first read shows) can
+        confirm. The wait ends at once, unconfirmed, when the agent is on no call or on another
+        contact: the call the request was for ended or changed, and will show nothing more.
         """
         deadline = self._clock() + self.timeout
         delay = WAIT_FIRST_DELAY
         reads = 0
+        status = None
         while True:
-            self._sleep(min(delay, max(0.0, deadline - self._clock())))
-            status = read_status(session, user_id)
+            left = deadline - self._clock()
+            if status is not None and left <= MIN_READ_BUDGET:
+                return WaitResult(False, status, reads, contact_id)
+            # The last read comes early enough to be answered before the deadline.
+            self._sleep(max(0.0, min(delay, left - MIN_READ_BUDGET)))
+            status = read_status(session, user_id, budget=max(deadline - self._clock(), MIN_READ_BUDGET))
             reads += 1
+            if contact_id is None and status["outcome"] == "found":
+                contact_id = status["contact_id"]
+            if on_other_contact(status, contact_id):
+                return WaitResult(False, status, reads, contact_id)
             if status["outcome"] == "found" and condition(status):
-                return True, status, reads
-            # A call that ended will show nothing more: waiting longer could not confirm it.
-            if status["outcome"] == "no_active_call" or self._clock() >= deadline:
-                return False, status, reads
+                return WaitResult(True, status, reads, contact_id)
             delay = min(delay * 2, WAIT_DELAY_CAP)
 
 

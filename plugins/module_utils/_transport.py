@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import TransportError
+from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, TransportError
 from ansible_collections.cxone.recording.plugins.module_utils._responses import (
     decode_json,
     message_from_body,
@@ -95,22 +95,24 @@ _DELAY_SECONDS = re.compile(r"[0-9]+")
 
 
 def retry_after_seconds(value, now=None):
-    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), or None.
+    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), at most ``RETRY_AFTER_CAP``, or None.
 
-    Anything else (other digits than 0-9, a date that cannot be, text) is None: the retry
-    then backs off as without the header.
+    The cap is applied here, where the header is read, so that every wait built on it (one
+    request's retry, the pause of a whole batch) is bounded: a hostile or broken header cannot
+    stall a play for hours. Anything else (other digits than 0-9, a date that cannot be, text)
+    is None: the retry then backs off as without the header.
     """
     if not value or not isinstance(value, str):
         return None
     value = value.strip()
     if _DELAY_SECONDS.fullmatch(value):
-        return float(value)
+        return min(float(value), RETRY_AFTER_CAP)
     try:
         when = email.utils.parsedate_to_datetime(value)
         if when is None:
             return None
         now = time.time() if now is None else now
-        return max(0.0, when.timestamp() - now)
+        return min(max(0.0, when.timestamp() - now), RETRY_AFTER_CAP)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
@@ -119,8 +121,8 @@ def backoff_delay(retry_number, retry_after=None, rand=random.random):
     """How long to wait before retry ``retry_number`` (1 for the first retry).
 
     Exponential backoff with full jitter spreads a batch's retries. A ``Retry-After`` from
-    CXone wins, capped so that a hostile or broken header cannot stall a play for hours, and
-    is waited plus up to a fifth more (at least up to one second more when it asks for a
+    CXone wins (``retry_after_seconds`` has capped it already; capped again for callers that
+    pass their own number), and is waited plus up to a fifth more (at least up to one second more when it asks for a
     second or more), so that 64 workers told "Retry-After: 1" come back spread over a second.
     """
     if retry_after is not None:
@@ -192,23 +194,34 @@ class Transport:
         with self._rand_lock:
             return self._rand()
 
-    def request(self, method, url, what, retry=True, budget=None, **kwargs):
+    def request(self, method, url, what, retry=True, budget=None, before_retry=None, **kwargs):
         """Send a request and return a ``Reply`` for the final answer.
 
         ``what`` names the request in error messages (e.g. "login", "start recording for user
         X"); it must never hold a secret. Retries follow ``retries``; an error answer that is
         not retryable, or the last one, is returned, not raised. TransportError is raised when
-        no answer came at all. ``budget`` bounds the seconds spent on all attempts and waits:
-        no attempt starts, and no wait is begun, that would end after it.
+        no answer came at all. ``budget`` bounds the seconds spent on all attempts and waits,
+        the wait for a place among the batch's requests in flight included: no attempt starts,
+        and no wait is begun, that would end after it. ``before_retry()`` is called after the
+        wait and before each retry; whatever it raises ends the request (the recording
+        operations check there that the agent is still on the contact they are meant for).
         """
         deadline = None if budget is None else self._clock() + budget
         attempts = 0
         unanswered = 0
         while True:
             attempts += 1
+            if attempts > 1 and before_retry is not None:
+                try:
+                    before_retry()
+                except CxoneError as exc:
+                    exc.attempts, exc.unanswered_attempts = attempts - 1, unanswered
+                    raise
             timeout = self.timeout if deadline is None else max(0.001, min(self.timeout, deadline - self._clock()))
-            if self._pacing is not None:
-                self._pacing.acquire()
+            if self._pacing is not None and not self._pacing.acquire(
+                    None if deadline is None else deadline - self._clock()):
+                raise TransportError("%s: not sent to %s: CXone asked the batch to pause (Retry-After) beyond this "
+                                     "request's time limit of %g s" % (what, _origin(url), budget), attempts - 1, unanswered)
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, timeout=timeout, verify=self.verify,

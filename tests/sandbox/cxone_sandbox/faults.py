@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import random
 
-from .model import ModelError
+from .model import RECORDING_POLICIES, ModelError
 from .replies import Reply, status_name
 
 # "operations": the recording service (the three operations and get-recording-status); "users": User Hub.
 CATEGORIES = ("operations", "token", "discovery", "users")
 OPERATIONS = ("start", "stop", "do_not_record", "status")
+# What "operation" selects at the token endpoint: the grant type (a failed renewal is a refresh_token).
+GRANT_TYPES = ("password", "refresh_token")
 KINDS = ("status", "drop", "slow")
 
 _502_PAGE = ("<html><head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
@@ -37,7 +39,8 @@ _DEFAULT_BODIES = {
 }
 
 _RULE_FIELDS = ("kind", "status", "rate", "count", "retry_after", "body", "content_type", "delay_ms", "applies_to",
-                "operation", "user_id", "seed", "after_effect")
+                "operation", "user_id", "seed", "after_effect", "next_call")
+_NEXT_CALL_FIELDS = ("contact_id", "recording_policy")
 
 
 def _guess_content_type(body):
@@ -86,11 +89,23 @@ class FaultRule:
         if self.applies_to not in CATEGORIES + ("all",):
             raise ModelError(400, "applies_to must be one of %s" % ", ".join(CATEGORIES + ("all",)))
         self.operation = spec.get("operation")
-        if self.operation is not None and self.operation not in OPERATIONS:
-            raise ModelError(400, "operation must be one of %s" % ", ".join(OPERATIONS))
+        known = GRANT_TYPES if self.applies_to == "token" else OPERATIONS
+        if self.operation is not None and self.operation not in known:
+            raise ModelError(400, "operation must be one of %s" % ", ".join(known))
         self.user_id = spec.get("user_id")
         self.seed = spec.get("seed")
         self.after_effect = bool(spec.get("after_effect", False))
+        # A race to play: when the rule fires for an agent's request, the agent's call ends and the
+        # agent takes the next one ({"contact_id": optional, "recording_policy": optional, else the
+        # tenant's}) before the request is answered.
+        self.next_call = spec.get("next_call")
+        if self.next_call is not None:
+            if not isinstance(self.next_call, dict) or set(self.next_call) - set(_NEXT_CALL_FIELDS):
+                raise ModelError(400, "next_call must be an object with some of %s" % ", ".join(_NEXT_CALL_FIELDS))
+            if self.next_call.get("recording_policy", "off") not in RECORDING_POLICIES:
+                raise ModelError(400, "next_call: recording_policy must be one of %s" % ", ".join(RECORDING_POLICIES))
+            if self.applies_to != "operations":
+                raise ModelError(400, "next_call applies to the recording service's requests only (applies_to operations)")
         # Each rule draws from its own stream, so a seeded rule is reproducible whatever else happens.
         self._random = random.Random(self.seed)
         self.fired = 0
@@ -128,7 +143,7 @@ class FaultRule:
         return {"id": self.rule_id, "kind": self.kind, "status": self.status, "rate": self.rate, "count_left": self.count,
                 "retry_after": self.retry_after, "delay_ms": self.delay_ms, "applies_to": self.applies_to,
                 "operation": self.operation, "user_id": self.user_id, "seed": self.seed, "after_effect": self.after_effect,
-                "fired": self.fired}
+                "next_call": self.next_call, "fired": self.fired}
 
 
 class FaultBook:

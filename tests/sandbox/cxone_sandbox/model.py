@@ -495,15 +495,22 @@ class ContactCentre:
             raise ModelError(409, "agent %s is already on contact %s" % (user_id, agent.contact_id))
         return agent
 
-    def start_call(self, tenant, user_id, contact_id=None):
-        """A new call: a new contact, recorded according to the tenant's policy."""
+    def next_call(self, tenant, user_id, contact_id=None, recording_policy=None):
+        """The agent's call (if any) ends and the agent takes a new one: the race between a request and a hang-up."""
+        agent = self._agent(tenant, _string(user_id, "user_id"))
+        if agent.contact_id is not None:
+            self.end_call(agent.contact_id)
+        return self.start_call(tenant, user_id, contact_id, recording_policy)
+
+    def start_call(self, tenant, user_id, contact_id=None, recording_policy=None):
+        """A new call: a new contact, recorded according to ``recording_policy`` (default: the tenant's)."""
         agent = self._free_agent(tenant, _string(user_id, "user_id"))
         if contact_id is None:
             contact_id = self._new_contact_id()
         elif _string(contact_id, "contact_id") in self._contacts:
             raise ModelError(409, "contact %s already exists" % contact_id)
         contact = Contact(contact_id, tenant.tenant_id, [agent.user_id], interaction_id=str(uuid.uuid4()))
-        contact.apply_policy(tenant.recording_policy)
+        contact.apply_policy(tenant.recording_policy if recording_policy is None else _policy(recording_policy))
         self._join(contact, agent)
         tenant.contacts[contact_id] = contact
         self._contacts[contact_id] = contact

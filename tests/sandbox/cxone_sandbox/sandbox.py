@@ -185,6 +185,8 @@ class Sandbox:
             if rule is not None:
                 self.stats.faults_fired += 1
                 entry["fault"] = rule.kind
+                if rule.next_call is not None and user_id and limited_tenant is not None:
+                    entry["next_call"] = self.centre.next_call(limited_tenant, user_id, **rule.next_call).contact_id
         if rule is not None and rule.kind == "status":
             return rule.reply()
         if rule is not None and rule.kind == "drop" and not rule.after_effect:
@@ -250,7 +252,7 @@ class Sandbox:
         with self.lock:
             if grant_type in ("password", "refresh_token"):
                 self.stats.token_requests[grant_type] += 1
-        return self._serve("token", entry, lambda: self._token(request, form, grant_type))
+        return self._serve("token", entry, lambda: self._token(request, form, grant_type), operation=entry["grant_type"])
 
     @staticmethod
     def _client_credentials(headers):

@@ -124,6 +124,25 @@ def test_rules_filter_by_operation_and_user(control, cxone, token):
     assert cxone.operation("stop", "a2", token).status_code == 500
 
 
+def test_next_call_plays_a_hang_up_racing_a_request(control, cxone, token):
+    first = control.agent_state("a1")["contact_id"]
+    control.add_fault("status", status=429, retry_after="4", operation="do_not_record", user_id="a1", count=1,
+                      next_call={"contact_id": "900000000001", "recording_policy": "voice"})
+    assert cxone.operation("do_not_record", "a1", token).status_code == 429
+    state = control.state()["tenants"][0]
+    contacts = {contact["contact_id"]: contact for contact in state["contacts"]}
+    assert contacts[first]["ended"] is True and contacts[first]["do_not_record"] is False
+    assert control.agent_state("a1")["contact_id"] == "900000000001"
+    status = cxone.status("a1", token).json()
+    assert (status["contactId"], status["recordingStatusToAgent"], status["statusReason"]) == (
+        "900000000001", "Recording", "Policy")
+    # A rule that lets the request through after the move: the request lands on the next call.
+    control.add_fault("slow", delay_ms=0, operation="stop", user_id="a1", count=1, next_call={})
+    answer = cxone.operation("stop", "a1", token).json()
+    assert answer["contactId"] not in (first, "900000000001")
+    assert control.agent_state("a1")["contact_id"] == answer["contactId"]
+
+
 def test_token_and_discovery_faults(server, control, cxone, token):
     control.add_fault("status", status=503, applies_to="token", count=1)
     control.add_fault("drop", applies_to="discovery", count=1)
@@ -139,7 +158,9 @@ def test_token_and_discovery_faults(server, control, cxone, token):
 
 def test_bad_fault_rules_are_refused(control):
     from cxone_sandbox import SandboxError  # pylint: disable=import-outside-toplevel
-    for rule in ({"kind": "explode"}, {"status": "x"}, {"rate": 2}, {"rate": 0.5, "count": 1}, {"applies_to": "ui"}, {"typo": 1}):
+    for rule in ({"kind": "explode"}, {"status": "x"}, {"rate": 2}, {"rate": 0.5, "count": 1}, {"applies_to": "ui"}, {"typo": 1},
+                 {"next_call": []}, {"next_call": {"colour": "red"}}, {"next_call": {"recording_policy": "always"}},
+                 {"applies_to": "token", "next_call": {}}):
         with pytest.raises(SandboxError) as error:
             control.call("POST", "/faults", rule)
         assert error.value.status == 400

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -31,6 +33,22 @@ def test_entries_of_one_action_merge_each_agent_once_in_plan_order():
     assert batches == {"do_not_record": ["e"], "stop": ["b", "a", "d"],
                        "start": {"voice": ["c"], "voiceAndScreen": ["f"]}, "conflicts": [], "agents": 6,
                        "selectors": NO_SELECTORS}
+
+
+def test_user_ids_are_matched_whatever_their_case():
+    refusal = "agent B is in a stop entry (entry 3) and a start entry (entry 1)"
+    with pytest.raises(AnsibleFilterError, match=re.escape(refusal)):
+        record_on_demand_plan([
+            {"action": "start", "user_ids": ["B"]},
+            {"action": "start", "user_ids": ["aaaa"]},
+            {"action": "stop", "user_ids": ["b"]},
+        ])
+    batches = record_on_demand_plan([
+        {"action": "do_not_record", "user_ids": ["AAAA0001-0000-4000-8000-000000000001"]},
+        {"action": "start", "user_ids": ["aaaa0001-0000-4000-8000-000000000001", "c"]},
+    ])
+    assert batches["conflicts"] == ["AAAA0001-0000-4000-8000-000000000001"]
+    assert batches["start"]["voice"] == ["c"] and batches["agents"] == 2
 
 
 def test_do_not_record_wins_over_a_start_and_stop_with_do_not_record_is_allowed():

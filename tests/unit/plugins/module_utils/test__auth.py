@@ -332,10 +332,33 @@ def test_a_failed_early_renewal_keeps_the_valid_token_and_pauses_before_trying_a
     clock.now += RENEWAL_RETRY_INTERVAL
     assert auth.bearer()[0] == "access-1"
     assert len(cxone.to("/auth/token")) == 3
-    clock.now += 4  # expired, and the last attempt failed 4 s ago
+    clock.now += 4  # expired: one more attempt, and only its failure fails the request
     with pytest.raises(AuthError, match="token refresh failed: HTTP 503"):
         auth.bearer()
-    assert len(cxone.to("/auth/token")) == 3
+    assert len(cxone.to("/auth/token")) == 4
+    with pytest.raises(AuthError, match="token refresh failed: HTTP 503"):
+        auth.bearer()
+    assert len(cxone.to("/auth/token")) == 4, "no new attempt before the pause ends"
+
+
+def test_a_token_endpoint_back_just_before_expiry_costs_no_request(cxone):
+    clock = Clock()
+    cxone.queue("/auth/token", token_answer(cxone, "access-1", 20))
+    cxone.queue("/auth/token", cxone.answer(503, text="Service Unavailable", content_type="text/plain"))
+    cxone.default("/auth/token", token_answer(cxone, "access-2", 20))
+    auth = authenticator(cxone, clock)
+    auth.bearer()
+    clock.now += 18.5  # the early renewal (2 s before expiry) fails; the token still works
+    assert auth.bearer()[0] == "access-1"
+    # Sooner than RENEWAL_RETRY_INTERVAL: halfway to the expiry, the endpoint is tried again.
+    token, ask_again = auth.bearer()
+    assert token == "access-1" and ask_again <= 0.75
+    clock.now += 0.8
+    assert auth.bearer()[0] == "access-2"
+    clock.now += 1.0  # the first token has expired; the new one serves
+    assert auth.bearer()[0] == "access-2"
+    assert [request["form"]["grant_type"][0] for request in cxone.to("/auth/token")] == [
+        "password", "refresh_token", "refresh_token"]
 
 
 def logged_in_with_a_failing_token_endpoint(cxone):

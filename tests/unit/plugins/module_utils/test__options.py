@@ -68,3 +68,13 @@ def test_bad_expected_contacts_are_refused_naming_the_problem(value, problem):
     with pytest.raises(SettingsError) as caught:
         check_expected_contacts(value, ["u1"])
     assert problem in caught.value.msg
+
+
+def test_user_ids_differing_only_in_case_are_one_agent_sent_as_first_spelled():
+    assert normalise_user_ids(["AAAA0001-1", "aaaa0001-1", "Bb", "bB"]) == ["AAAA0001-1", "Bb"]
+
+
+def test_expected_contacts_keys_match_user_ids_whatever_their_case():
+    assert check_expected_contacts({"aaaa0001-1": "7"}, ["AAAA0001-1"]) == {"AAAA0001-1": "7"}
+    with pytest.raises(SettingsError, match="named twice"):
+        check_expected_contacts({"aaaa0001-1": "7", "AAAA0001-1": "8"}, ["AAAA0001-1"])

@@ -74,6 +74,13 @@ def test_retry_after_pauses_every_worker():
     assert limit._wait_time() == 0.0  # pylint: disable=protected-access
 
 
+def test_a_place_is_given_up_when_the_pause_outlasts_the_time_allowed():
+    limit = AdaptiveLimit(8)  # the real clock: acquire waits on it
+    assert limit.acquire(within=0.05) is True and limit.in_flight == 1
+    limit.release(429, retry_after=30.0)
+    assert limit.acquire(within=0.05) is False and limit.in_flight == 0
+
+
 def test_no_more_requests_in_flight_than_the_limit():
     limit = AdaptiveLimit(3)
     peak = []

@@ -243,3 +243,96 @@ def test_only_stop_and_do_not_record_take_expected_contacts_and_all_take_wait():
     for operation in (START, STOP, DO_NOT_RECORD):
         assert argument_spec(operation)["wait"] == {"type": "bool", "default": False}
         assert argument_spec(operation)["wait_timeout"] == {"type": "int", "default": 30}
+
+
+# -- guarantees under races ----------------------------------------------------------------------
+
+def api_requests(server):
+    return [request["path"] for request in server.requests if request["path"].startswith(API_PATH)]
+
+
+@pytest.mark.parametrize("refusal", [
+    {"status": 429, "body": {"message": "Too Many Requests"}, "headers": {"Retry-After": "4"}},
+    {"status": 425, "body": {"description": "Interaction is locked"}},
+    {"status": 503, "body": {}},
+])
+def test_the_contact_is_read_again_before_a_retry_and_a_new_one_stops_the_retries(server, session, refusal):
+    server.queue(STATUS, status_answer(server, "c-1"), status_answer(server, "c-2"))
+    server.queue(op_path(DO_NOT_RECORD), server.answer(**refusal))
+    server.default(op_path(DO_NOT_RECORD), server.answer(200, {"contactId": "c-2"}))
+    entry = act_for_agent(session, DO_NOT_RECORD, "u1", options(expected_contacts={"u1": "c-1"}), False)
+    assert entry["outcome"] == "skipped" and entry["contact_id"] == "c-2"
+    assert entry["msg"] == ("user u1: expected contact c-1, but before a retry the agent is on contact c-2; nothing "
+                            "more was sent (1 earlier attempt(s) were not applied by CXone)")
+    assert api_requests(server) == [STATUS, op_path(DO_NOT_RECORD), STATUS], "the next caller's contact is untouched"
+    assert entry["attempts"] == 2
+
+
+def test_a_call_ended_before_the_retry_is_skipped_too(server, session):
+    server.queue(STATUS, status_answer(server, "c-1"), server.answer(404, {}))
+    server.queue(op_path(STOP), server.answer(500, {}))
+    entry = act_for_agent(session, STOP, "u1", options(expected_contacts={"u1": "c-1"}), False)
+    assert entry["outcome"] == "skipped" and "before a retry the agent has no active call" in entry["msg"]
+    assert len(server.to(op_path(STOP))) == 1
+
+
+def test_a_status_that_cannot_be_read_before_the_retry_fails_without_sending_again(server, session):
+    server.queue(STATUS, status_answer(server, "c-1"), server.answer(403, {"message": "Forbidden"}))
+    server.queue(op_path(STOP), server.answer(500, {}))
+    entry = act_for_agent(session, STOP, "u1", options(expected_contacts={"u1": "c-1"}), False)
+    assert entry["outcome"] == "failed" and entry["http_status"] == 403
+    assert "needed to check the expected contact c-1 before retrying, so nothing more was sent" in entry["msg"]
+    assert len(server.to(op_path(STOP))) == 1
+
+
+def test_an_agent_still_on_the_expected_contact_is_retried(server, session):
+    server.default(STATUS, status_answer(server, "c-1"))
+    server.queue(op_path(STOP), server.answer(425, {}), server.answer(425, {}))
+    server.default(op_path(STOP), server.answer(200, {"contactId": "c-1"}))
+    entry = act_for_agent(session, STOP, "u1", options(expected_contacts={"u1": "c-1"}), False)
+    assert entry["outcome"] == "completed" and entry["attempts"] == 3
+    assert api_requests(server) == [STATUS, op_path(STOP), STATUS, op_path(STOP), STATUS, op_path(STOP)]
+
+
+def test_an_answer_for_another_contact_is_never_completed(server, session):
+    server.queue(STATUS, status_answer(server, "c-1"))
+    server.queue(op_path(DO_NOT_RECORD), server.answer(200, {"contactId": "c-2", "description": "Done"}))
+    entry = act_for_agent(session, DO_NOT_RECORD, "u1", options(expected_contacts={"u1": "c-1"}), False)
+    assert entry["outcome"] == "failed" and entry["contact_id"] == "c-2"
+    assert entry["msg"].startswith("user u1: do not record landed on contact c-2, expected c-1")
+
+
+@pytest.mark.parametrize("answered_contact, first_read", [("c-1", "c-2"), (None, None)])
+def test_waiting_confirms_only_on_the_contact_the_answer_named(server, session, answered_contact, first_read):
+    # Without a contact in the answer, the first read names the contact waited on: here c-1, then c-2.
+    server.queue(op_path(START), server.answer(202, {"contactId": answered_contact} if answered_contact else {}))
+    reads = [status_answer(server, "c-2", reason="Policy")] if first_read else [
+        status_answer(server, "c-1", to_agent="NoRecording"), status_answer(server, "c-2", reason="Policy")]
+    server.queue(STATUS, *reads)
+    entry = act_for_agent(session, START, "u1", options(media_type="voice", waiter=NoWait().waiter), False)
+    assert entry["outcome"] == "failed" and entry["confirmed"] is False
+    assert "answered HTTP 202 for contact c-1, but then the agent is on contact c-2: the call ended or changed" in entry["msg"]
+    assert len(server.to(STATUS)) == len(reads), "the wait ends at the first read of another contact"
+
+
+def test_a_stop_on_a_call_never_recorded_is_not_confirmed(server, session):
+    server.queue(op_path(STOP), server.answer(202, {"contactId": "c-1"}))
+    server.default(STATUS, status_answer(server, "c-1", to_agent="NoRecording", reason="Policy"))
+    entry = act_for_agent(session, STOP, "u1", options(waiter=NoWait(timeout=3).waiter), False)
+    assert entry["outcome"] == "failed" and "reason StopOnDemand or CustomerDisconsent within 3 s" in entry["msg"]
+
+
+def test_wait_timeout_bounds_status_reads_told_to_retry_later(server):
+    server.default("/.well-known/openid-configuration", server.answer(200, {"token_endpoint": server.url + "/auth/token"}))
+    server.default("/auth/token", server.answer(200, {"access_token": "tok-1", "expires_in": 3600}))
+    server.queue(op_path(START), server.answer(202, {"contactId": "c-1"}))
+    server.default(STATUS, server.answer(429, {"message": "Too Many Requests"}, headers={"Retry-After": "25"}))
+    settings = validate_settings({"issuer": server.url, "api_endpoint": server.url, "client_id": "c", "client_secret": "s",
+                                  "access_key_id": "k", "access_key_secret": "ks", "retries": 5})
+    clock = NoWait(timeout=2)
+    transport = Transport.for_settings(settings, sleep=clock._sleep, clock=lambda: clock.now)
+    session = Session(ApiClient(Authenticator(settings, transport), transport, server.url), API_PATH)
+    entry = act_for_agent(session, START, "u1", options(media_type="voice", waiter=clock.waiter), False)
+    assert entry["outcome"] == "failed" and "within 2 s" in entry["msg"] and "HTTP 429" in entry["msg"]
+    assert clock.now <= 2.0, "waits and retries of the status reads end within wait_timeout"
+    assert len(server.to(STATUS)) >= 1

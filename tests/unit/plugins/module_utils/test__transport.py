@@ -79,6 +79,29 @@ def test_retry_after_is_capped(server, sleeps):
     assert sleeps == [RETRY_AFTER_CAP]
 
 
+@pytest.mark.parametrize("header", ["7200", "99999999999999999999", email.utils.formatdate(4_102_444_800, usegmt=True)])
+def test_retry_after_is_capped_where_it_is_read(header):
+    assert retry_after_seconds(header) == RETRY_AFTER_CAP
+
+
+def test_a_huge_retry_after_pauses_an_adaptive_batch_for_the_cap_at_most(server, sleeps):
+    server.queue(PATH, server.answer(429, {}, headers={"Retry-After": "7200"}), server.answer(200, {}))
+    now = [0.0]
+    pauses = []
+
+    def sleep(seconds):
+        # The batch's pause as the paced transport meets it, before its time passes.
+        pauses.append(pacing._wait_time())  # pylint: disable=protected-access
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    pacing = AdaptiveLimit(8, clock=lambda: now[0])
+    transport = Transport.for_settings(validate_settings({"issuer": server.url, "access_token": "t", "retries": 1}),
+                                       sleep=sleep, pacing=pacing)
+    assert transport.request("POST", server.url + PATH, "op").status == 200
+    assert pauses == [RETRY_AFTER_CAP] and sleeps == [RETRY_AFTER_CAP]
+
+
 def test_retry_after_as_http_date():
     now = 1_800_000_000.0
     header = email.utils.formatdate(now + 12, usegmt=True)
