@@ -187,7 +187,7 @@ def test_a_failed_run_is_run_once_more(consent):
 def test_no_secret_in_the_rulebook_debug_output(consent):
     rulebook = consent[2]
     output = rulebook.output()
-    assert "consent_events: refusal queued" in output
+    assert "consent_events: refusal handed over" in output
     assert "Posting data to ruleset" in output  # ansible-rulebook's debug output is there
     for secret in (LISTENER_TOKEN, LISTENER_HMAC_SECRET, CLIENT_SECRET, ACCESS_KEY_SECRET):
         assert secret not in output
