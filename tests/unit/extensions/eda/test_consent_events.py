@@ -712,6 +712,13 @@ def test_json_nested_beyond_reason_is_400(body):
     ({"port": 8080, "token": TOKEN, "batch_max": 0}, "batch_max: must be from 1 to 1000"),
     ({"port": 8080, "token": TOKEN, "batch_interval": 61}, "batch_interval: must be from 0 to 60"),
     ({"port": 8080, "token": TOKEN, "dedupe_seconds": "soon"}, "dedupe_seconds: must be a number"),
+    ({"port": 8080, "token": TOKEN + "\n"}, "token: starts or ends with white space"),
+    ({"port": 8080, "token": " " + TOKEN}, "token: starts or ends with white space"),
+    ({"port": 8080, "hmac_secret": HMAC_SECRET + "\r\n"}, "hmac_secret: starts or ends with white space"),
+    ({"port": 8080, "token": TOKEN + "\u00e9"}, "token: must be printable ASCII"),
+    ({"port": 8080, "token": TOKEN, "max_pending": 0}, "max_pending: must be from 1 to 1000000"),
+    ({"port": 8080, "token": TOKEN, "request_timeout": 0}, "request_timeout: must be from 0.1 to 300"),
+    ({"port": 8080, "token": TOKEN, "max_connections": "many"}, "max_connections: must be a number"),
     ({"port": 8080, "token": TOKEN, "keyfile": "/tmp/key.pem"}, "keyfile: needs certfile"),
     ({"port": 8080, "token": TOKEN, "certfile": "/nonexistent/cert.pem"}, "certfile/keyfile: cannot load"),
 ])
@@ -719,17 +726,18 @@ def test_bad_arguments_are_refused_with_the_argument_named(args, message):
     with pytest.raises(ValueError) as raised:
         consent_events.parse_args(args)
     assert message in str(raised.value)
-    assert TOKEN not in str(raised.value)
+    assert TOKEN not in str(raised.value) and HMAC_SECRET not in str(raised.value)
 
 
 def test_arguments_from_rulebook_variables_are_accepted_as_strings():
     settings = consent_events.parse_args({"port": "8443", "token": "", "hmac_secret": HMAC_SECRET,
                                           "batch_window": "0.5", "batch_max": "20", "batch_interval": "2", "certfile": "", "keyfile": "",
-                                          "eda_feedback_queue": object()})
+                                          "feedback": True, "eda_feedback_queue": object()})
     assert (settings.port, settings.token, settings.batch_window, settings.batch_max, settings.batch_interval) == \
         (8443, None, 0.5, 20, 2.0)
     assert (settings.host, settings.hmac_header, settings.dedupe_seconds, settings.ssl_context) == \
         ("0.0.0.0", "X-CXone-Signature", 600.0, None)
+    assert (settings.max_pending, settings.request_timeout, settings.max_connections) == (10000, 10.0, 1000)
 
 
 # -- main: the source as ansible-rulebook runs it -----------------------------------------------
