@@ -122,7 +122,7 @@ class Rulebook:
         self.workdir = workdir
         self.rulebook = rulebook
         self.persistence_id = persistence_id
-        self._variables = variables
+        self.variables = variables
         self._environment = environment
         self._verbosity = verbosity
         self._process = None
@@ -137,7 +137,7 @@ class Rulebook:
         vars_path = os.path.join(self.workdir, "consent-vars.yml")
         inventory_path = os.path.join(self.workdir, "consent-inventory.yml")
         with open(vars_path, "w", encoding="utf-8") as stream:
-            yaml.safe_dump(self._variables, stream)
+            yaml.safe_dump(self.variables, stream)
         with open(inventory_path, "w", encoding="utf-8") as stream:
             stream.write("all: {}\n")
         environment = {name: value for name, value in os.environ.items() if not name.startswith("CXONE_")}
