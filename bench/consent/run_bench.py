@@ -219,8 +219,8 @@ def run_restart(server, control, workdir, agents, contacts, options):
 
     try:
         ivr = Ivr(control, listener_url(rulebook), LISTENER_TOKEN)
-        print("restart: %d refusals at %s/s, a restart at %s s ..." % (len(agents), options.restart_rate,
-                                                                      options.restart_at), flush=True)
+        print("restart: %d refusals at %s/s, a restart at %s s ..."
+              % (len(agents), options.restart_rate, options.restart_at), flush=True)
         answers = post_at_rate(ivr, [(agent, contacts[agent]) for agent in agents], options.restart_rate, restart_once)
         for thread in restarts:
             thread.join()

@@ -261,8 +261,8 @@ def test_odd_requests_are_400_or_401_never_500(consent):
     body = json.dumps(refusal(ODD, contact_id)).encode("utf-8")
 
     def post(headers, data=body):
-        return raw_status(port, b"POST /consent HTTP/1.1\r\nHost: x\r\n" + b"".join(name + b": " + value + b"\r\n"
-                                                                                  for name, value in headers)
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        return raw_status(port, b"POST /consent HTTP/1.1\r\nHost: x\r\n" + head
                           + b"Content-Length: %d\r\n\r\n" % len(data) + data)
 
     signature = ivr_signature(body)
@@ -370,7 +370,7 @@ def test_a_token_with_a_trailing_newline_is_refused_at_start_up(sandbox_server, 
             rulebook.start()
         except AssertionError:
             pass  # it ended before its rule engine took events
-        assert wait_for(lambda: rulebook.exited(), 60, "ansible-rulebook to end") == 1
+        assert wait_for(rulebook.exited, 60, "ansible-rulebook to end") == 1
         assert "consent_events: token: starts or ends with white space" in rulebook.output()
         assert LISTENER_TOKEN not in rulebook.output()
     finally:

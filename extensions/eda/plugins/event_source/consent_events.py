@@ -838,8 +838,10 @@ async def serve(queue, settings, feedback=None, ready=None, **batcher_options):
     server = None
     try:
         loop = asyncio.get_running_loop()
+        # A TLS handshake is part of sending the request: it gets request_timeout too.
         server = await loop.create_server(guard.protocol_factory(runner.server), settings.host, settings.port,
-                                          ssl=settings.ssl_context)
+                                          ssl=settings.ssl_context,
+                                          ssl_handshake_timeout=settings.request_timeout if settings.ssl_context else None)
         address = server.sockets[0].getsockname()
         logger.info("consent_events: listening on %s://%s:%d%s", "https" if settings.ssl_context else "http",
                     settings.host, address[1], " (answering after the rule engine's feedback)" if feedback else "")

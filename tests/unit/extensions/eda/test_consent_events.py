@@ -518,8 +518,8 @@ def test_posts_of_one_pair_wait_for_the_same_hand_over():
     async def scenario():
         async with Listener(batch_window=0.2) as listener:
             answers = await listener.post_all(refusal(), refusal(), refusal())
-            assert sorted(answer["status"] for _status, answer in answers) == ["already queued", "already queued",
-                                                                                  "queued"]
+            statuses = sorted(answer["status"] for _status, answer in answers)
+            assert statuses == ["already queued", "already queued", "queued"]
             assert [event["cxone_consent"]["received"] for event in await listener.events_after_quiet()] == [1]
     run(scenario)
 
@@ -645,7 +645,7 @@ def test_stalled_connections_are_closed_and_a_genuine_refusal_gets_through():
 def test_beyond_max_connections_a_connection_is_answered_503():
     async def scenario():
         async with Listener(batch_window=0, max_connections=3) as listener:
-            held = [await asyncio.open_connection("127.0.0.1", listener.settings.port) for _ in range(3)]
+            held = [await asyncio.open_connection("127.0.0.1", listener.settings.port) for _number in range(3)]
             try:
                 await asyncio.sleep(0.2)
                 line = await asyncio.get_running_loop().run_in_executor(
