@@ -11,7 +11,8 @@ ansible-rulebook of its own:
 
 - ``steady``: refusals at a steady rate (``--rate``, ``--duration``) through ``consent_refused``.
 - ``restart``: a steady stream through ``consent_refused_persistent`` (an H2 store), and a SIGTERM
-  to ansible-rulebook and its runs in the middle of it, then a start again (an activation restart).
+  to ansible-rulebook and its runs in the middle of it, then a start again (an activation restart);
+  ``--restart-without-persistence`` runs ``consent_refused`` instead, to see what that loses.
 - ``flood``: genuine refusals at a low rate through ``consent_refused`` while a flood of distinct
   refusals from a few noisy agent ids, far above the rate of the actions, goes on, and while
   ``--stalled`` connections send half a request and then nothing.
@@ -206,8 +207,11 @@ def run_steady(server, control, workdir, agents, contacts, options):
 
 
 def run_restart(server, control, workdir, agents, contacts, options):
-    rulebook = start_rulebook(server, workdir, {"drools_db_file_path": os.path.join(workdir, "rule-engine")},
-                              rulebook=PERSISTENT_RULEBOOK, persistence_id="bench-consent")
+    if options.restart_without_persistence:
+        rulebook = start_rulebook(server, workdir, {})
+    else:
+        rulebook = start_rulebook(server, workdir, {"drools_db_file_path": os.path.join(workdir, "rule-engine")},
+                                  rulebook=PERSISTENT_RULEBOOK, persistence_id="bench-consent")
     restarts = []
 
     def restart_once(elapsed):
@@ -226,7 +230,7 @@ def run_restart(server, control, workdir, agents, contacts, options):
             thread.join()
         result = measure(control, answers, contacts)
         output = rulebook.output()
-        result.update(rate_per_s=options.restart_rate, restart_at_s=options.restart_at,
+        result.update(rate_per_s=options.restart_rate, restart_at_s=options.restart_at, rulebook=rulebook.rulebook,
                       recovered_matches=output.count("MATCHING_EVENT_RECOVERY"))
         return result
     finally:
@@ -309,6 +313,8 @@ def main():
     parser.add_argument("--restart-rate", type=float, default=5.0, help="restart: refusals per second (default 5)")
     parser.add_argument("--restart-duration", type=float, default=20.0, help="restart: seconds of posting (default 20)")
     parser.add_argument("--restart-at", type=float, default=8.0, help="restart: seconds into the stream (default 8)")
+    parser.add_argument("--restart-without-persistence", action="store_true",
+                        help="restart: consent_refused without persistence instead (what a restart loses then)")
     parser.add_argument("--flood-genuine-rate", type=float, default=2.0,
                         help="flood: genuine refusals per second (default 2)")
     parser.add_argument("--flood-duration", type=float, default=20.0, help="flood: seconds (default 20)")

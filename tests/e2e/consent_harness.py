@@ -36,6 +36,8 @@ STUDIO_RETRY_SECONDS = 90
 READY_LINE = "Waiting for events"
 BATCH_LINE = "consent_events: batch of"
 RUN_DONE_LINE = "PLAY RECAP"
+# Logged by ansible-rulebook before it runs a failed action again (the rulebook's retries).
+RETRY_LINE = "Previous run_playbook failed. Retry"
 
 
 def free_port():
@@ -176,7 +178,9 @@ class Rulebook:
         return self.output().count(BATCH_LINE)
 
     def runs_finished(self):
-        return self.output().count(RUN_DONE_LINE)
+        """Batches whose run ended: a run that failed and ran again ends twice."""
+        output = self.output()
+        return output.count(RUN_DONE_LINE) - output.count(RETRY_LINE)
 
     def batched_users(self):
         """Every user id the source has put in a batch so far."""
