@@ -35,6 +35,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import socket
 import statistics
 import sys
@@ -67,6 +68,8 @@ POSTING_THREADS = 48
 GOAL_ABOVE_FLOOR_S = 1.5
 FLOOR_RUNS = 3
 SCENARIOS = ("steady", "restart", "flood")
+# Logged by the rule engine when it starts again with matches whose action had not finished.
+RECOVERED = re.compile(r"Found (\d+) pending matching events")
 # Agent ids a flood posts for: each gets more refusals than an agent may have waiting.
 NOISY_AGENTS = 4
 
@@ -231,7 +234,7 @@ def run_restart(server, control, workdir, agents, contacts, options):
         result = measure(control, answers, contacts)
         output = rulebook.output()
         result.update(rate_per_s=options.restart_rate, restart_at_s=options.restart_at, rulebook=rulebook.rulebook,
-                      recovered_matches=output.count("MATCHING_EVENT_RECOVERY"))
+                      recovered_matches=sum(int(found) for found in RECOVERED.findall(output)))
         return result
     finally:
         rulebook.stop()
