@@ -323,6 +323,6 @@ unit-eda: eda-venv ## The consent_events source's unit tests, in .venv-eda (aioh
 e2e-eda: eda-venv install-collection ## ansible-rulebook with the installed consent_refused rulebook against the sandbox
 	env $(EDA_ENV) "$(EDA_VENV)/bin/python" -m pytest $(EDA_E2E_PATHS)
 
-bench-consent: eda-venv install-collection ## 10 refusals/s for 60 s through the rulebook: latency p50/p99, lost, twice
+bench-consent: eda-venv install-collection ## Consent path: steady stream, restart mid-stream, flood; p50/p99, lost, twice, the run_module floor
 	@mkdir -p bench/results
 	env $(EDA_ENV) "$(EDA_VENV)/bin/python" bench/consent/run_bench.py --output-dir bench/results

@@ -27,10 +27,17 @@ import yaml
 from cxone_sandbox import ivr
 
 RULEBOOK = "cxone.recording.consent_refused"
+# The same with the rule engine's feedback, run with --persistence-id and a store.
+PERSISTENT_RULEBOOK = "cxone.recording.consent_refused_persistent"
+# A Studio script that gets no 2xx posts again after a pause while the call goes on.
+STUDIO_RETRY_PAUSE = 0.5
+STUDIO_RETRY_SECONDS = 90
 # Logged by ansible-rulebook (-v) once its rule engine takes events.
 READY_LINE = "Waiting for events"
 BATCH_LINE = "consent_events: batch of"
 RUN_DONE_LINE = "PLAY RECAP"
+# Logged by ansible-rulebook before it runs a failed action again (the rulebook's retries).
+RETRY_LINE = "Previous run_playbook failed. Retry"
 
 
 def free_port():
@@ -65,6 +72,20 @@ class Ivr:
         return self.control.refuse_consent(contact_id, self.listener_url, token=self.token, hmac_secret=self.hmac_secret,
                                            consent=consent)
 
+    def refuse_until_accepted(self, contact_id, give_up_after=STUDIO_RETRY_SECONDS, pause=STUDIO_RETRY_PAUSE):
+        """Post the refusal again after any answer but 2xx (or none), as a Studio script retries: every answer, in order.
+
+        The first answer's ``posted_at`` is when the caller refused.
+        """
+        answers = []
+        deadline = time.monotonic() + give_up_after
+        while True:
+            answers.append(self.refuse(contact_id))
+            status = answers[-1]["listener_status"]
+            if (status is not None and 200 <= status < 300) or time.monotonic() > deadline:
+                return answers
+            time.sleep(pause)
+
 
 class RawPoster:
     """Posts to the listener what no working IVR would: a missing or wrong token or signature, a malformed body,
@@ -97,15 +118,19 @@ class RawPoster:
 class Rulebook:
     """ansible-rulebook running the collection's consent_refused rulebook, its output in a file."""
 
-    def __init__(self, workdir, variables, environment, verbosity="-v", max_concurrent_actions=2):
+    def __init__(self, workdir, variables, environment, verbosity="-v", max_concurrent_actions=2, rulebook=RULEBOOK,
+                 persistence_id=None):
         self.max_concurrent_actions = max_concurrent_actions
         self.workdir = workdir
-        self.output_path = os.path.join(workdir, "rulebook.log")
-        self._variables = variables
+        self.rulebook = rulebook
+        self.persistence_id = persistence_id
+        self.variables = variables
         self._environment = environment
         self._verbosity = verbosity
         self._process = None
         self._output = None
+        # One log per start: a restart keeps the earlier ones.
+        self.output_paths = []
 
     def start(self, timeout=180):
         executable = shutil.which("ansible-rulebook")
@@ -114,38 +139,48 @@ class Rulebook:
         vars_path = os.path.join(self.workdir, "consent-vars.yml")
         inventory_path = os.path.join(self.workdir, "consent-inventory.yml")
         with open(vars_path, "w", encoding="utf-8") as stream:
-            yaml.safe_dump(self._variables, stream)
+            yaml.safe_dump(self.variables, stream)
         with open(inventory_path, "w", encoding="utf-8") as stream:
             stream.write("all: {}\n")
         environment = {name: value for name, value in os.environ.items() if not name.startswith("CXONE_")}
         environment.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "NO_PROXY": "127.0.0.1,localhost",
                             "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"})
         environment.update(self._environment)
-        self._output = open(self.output_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        command = [executable, "-r", RULEBOOK, "-i", inventory_path, "--vars", vars_path,
+        self.output_paths.append(os.path.join(self.workdir, "rulebook-%d.log" % (len(self.output_paths) + 1)))
+        self._output = open(self.output_paths[-1], "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        command = [executable, "-r", self.rulebook, "-i", inventory_path, "--vars", vars_path,
                    "--max-concurrent-actions", str(self.max_concurrent_actions)]
+        if self.persistence_id:
+            command += ["--persistence-id", self.persistence_id]
         if self._verbosity:
             command.append(self._verbosity)
         self._process = subprocess.Popen(command, cwd=self.workdir, env=environment,  # pylint: disable=consider-using-with
                                          stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
 
         def ready():
+            with open(self.output_paths[-1], encoding="utf-8", errors="replace") as stream:
+                output = stream.read()
             if self._process.poll() is not None:
-                raise AssertionError("ansible-rulebook exited with %s:\n%s" % (self._process.returncode,
-                                                                               self.output()[-4000:]))
-            return READY_LINE in self.output()
+                raise AssertionError("ansible-rulebook exited with %s:\n%s" % (self._process.returncode, output[-4000:]))
+            return READY_LINE in output
         wait_for(ready, timeout, "ansible-rulebook to take events")
         return self
 
     def output(self):
-        with open(self.output_path, encoding="utf-8", errors="replace") as stream:
-            return stream.read()
+        """What every start so far wrote, in order."""
+        text = []
+        for path in self.output_paths:
+            with open(path, encoding="utf-8", errors="replace") as stream:
+                text.append(stream.read())
+        return "".join(text)
 
     def batches_emitted(self):
         return self.output().count(BATCH_LINE)
 
     def runs_finished(self):
-        return self.output().count(RUN_DONE_LINE)
+        """Batches whose run ended: a run that failed and ran again ends twice."""
+        output = self.output()
+        return output.count(RUN_DONE_LINE) - output.count(RETRY_LINE)
 
     def batched_users(self):
         """Every user id the source has put in a batch so far."""
@@ -161,6 +196,21 @@ class Rulebook:
         wait_for(lambda: wanted <= self.batched_users(), timeout, "the source to batch %s" % sorted(wanted))
         wait_for(lambda: self.runs_finished() >= self.batches_emitted(), timeout,
                  "every batch's module run to finish")
+
+    def exited(self):
+        """The exit status once ansible-rulebook has ended on its own, else None."""
+        return self._process.poll()
+
+    def restart(self, timeout=180):
+        """SIGTERM to ansible-rulebook and the runs it started (as a container stop sends it), then start again."""
+        os.killpg(self._process.pid, signal.SIGTERM)
+        try:
+            self._process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+        self._output.close()
+        return self.start(timeout)
 
     def stop(self):
         if self._process is None:

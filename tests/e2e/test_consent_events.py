@@ -16,7 +16,11 @@ skipped.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -29,7 +33,7 @@ from conftest import (  # pylint: disable=no-name-in-module
     make_tenant,
     operation_requests,
 )
-from consent_harness import Ivr, RawPoster, Rulebook, free_port, wait_for
+from consent_harness import PERSISTENT_RULEBOOK, Ivr, RawPoster, Rulebook, free_port, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -39,24 +43,33 @@ pytestmark = [
 
 LISTENER_TOKEN = "LISTENER-TOKEN-v8Rq=&+"
 LISTENER_HMAC_SECRET = "LISTENER-HMAC-pX2w%=&+"
-AGENTS = agent_ids(40, prefix="cafe")
+AGENTS = agent_ids(60, prefix="cafe")
 BURST, BYSTANDERS, STALE, REFUSED_BAD, SENTINEL = AGENTS[:12], AGENTS[12:14], AGENTS[14:17], AGENTS[17:20], AGENTS[20]
 RETRIED = AGENTS[21]
+TRANSFERRED_FROM, TRANSFERRED_TO, PAST_STALLED, ODD = AGENTS[22], AGENTS[23], AGENTS[24], AGENTS[25]
+CROWDED = AGENTS[26:29]
+RESTARTED = AGENTS[30:40]
+CXONE_ENVIRONMENT_NAMES = ("CXONE_CLIENT_ID", "CXONE_CLIENT_SECRET", "CXONE_ACCESS_KEY_ID", "CXONE_ACCESS_KEY_SECRET")
 
 
 @pytest.fixture(scope="module")
-def consent(sandbox_server, tmp_path_factory):
-    """(the IVR, a raw poster, the rulebook, the sandbox's control client) with every agent known and on no call."""
+def consent_tenant(sandbox_server):
+    """The sandbox's control client, with every agent of this file known and on no call."""
     control = sandbox_server.client()
     control.reset({"tenants": [make_tenant(agents=AGENTS, recording_policy="voice")]})
+    return control
+
+
+@pytest.fixture(scope="module")
+def consent(sandbox_server, consent_tenant, tmp_path_factory):
+    """(the IVR, a raw poster, the rulebook, the sandbox's control client)."""
+    control = consent_tenant
     port = free_port()
     rulebook = Rulebook(
         str(tmp_path_factory.mktemp("consent")),
         {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": port,
          "cxone_consent_token": LISTENER_TOKEN, "cxone_consent_hmac_secret": LISTENER_HMAC_SECRET},
-        {"CXONE_ISSUER": sandbox_server.url,
-         "CXONE_CLIENT_ID": CLIENT_ID, "CXONE_CLIENT_SECRET": CLIENT_SECRET,
-         "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID, "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET},
+        cxone_environment(sandbox_server),
         # Debug output: the leak test below searches the most the rulebook writes.
         verbosity="-vv")
     rulebook.start()
@@ -66,6 +79,11 @@ def consent(sandbox_server, tmp_path_factory):
                RawPoster(listener_url, LISTENER_TOKEN, LISTENER_HMAC_SECRET), rulebook, control)
     finally:
         rulebook.stop()
+
+
+def cxone_environment(sandbox_server):
+    return dict(zip(("CXONE_ISSUER",) + CXONE_ENVIRONMENT_NAMES,
+                    (sandbox_server.url, CLIENT_ID, CLIENT_SECRET, ACCESS_KEY_ID, ACCESS_KEY_SECRET)))
 
 
 def do_not_record_requests(control, user_id):
@@ -86,7 +104,9 @@ def contact(control, contact_id):
 def test_a_burst_marks_each_refused_contact_do_not_record_once(consent):
     ivr, _raw, rulebook, control = consent
     contacts = {user: control.start_call(user)["contact_id"] for user in BURST + BYSTANDERS}
-    answers = [ivr.refuse(contacts[user]) for user in BURST]
+    # Callers on many lines refuse at once: each post is answered once its batch was handed over.
+    with ThreadPoolExecutor(len(BURST)) as pool:
+        answers = list(pool.map(lambda user: ivr.refuse(contacts[user]), BURST))
     # Studio's retries and callers who refuse twice: the same contacts again.
     answers += [ivr.refuse(contacts[user]) for user in BURST[:6]]
     assert [(answer["user_id"], answer["listener_status"]) for answer in answers] == [(user, 202) for user in BURST + BURST[:6]]
@@ -184,10 +204,174 @@ def test_a_failed_run_is_run_once_more(consent):
     assert "Retry 1 of 1" in rulebook.output()
 
 
+def test_two_agents_on_one_contact_are_both_acted_on(consent):
+    ivr, _raw, _rulebook, control = consent
+    contact_id = control.start_call(TRANSFERRED_FROM)["contact_id"]
+    first = ivr.refuse(contact_id)
+    # The call is transferred before the first agent's run: the IVR posts again, now for the second agent.
+    control.transfer(contact_id, TRANSFERRED_TO)
+    second = ivr.refuse(contact_id)
+    assert [(answer["user_id"], answer["listener_status"], json.loads(answer["listener_body"])["status"])
+            for answer in (first, second)] == [(TRANSFERRED_FROM, 202, "queued"), (TRANSFERRED_TO, 202, "queued")]
+
+    wait_for(lambda: do_not_record_requests(control, TRANSFERRED_TO), 120, "the second agent's do-not-record")
+
+    transferred = contact(control, contact_id)
+    assert (transferred["do_not_record"], transferred["recording"]) == (True, "off")
+    assert len(do_not_record_requests(control, TRANSFERRED_TO)) == 1
+
+
+def stalled_connections(port, count):
+    """Connections that send half a request and then nothing (slow or hostile clients)."""
+    stalled = []
+    for number in range(count):
+        connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+        connection.sendall([b"POST /consent HTTP/1.1\r\nHost: x\r\nContent-Le", b"POST /cons"][number % 2])
+        stalled.append(connection)
+    return stalled
+
+
+def test_a_refusal_gets_through_200_stalled_connections(consent):
+    ivr, raw, _rulebook, control = consent
+    port = int(raw.listener_url.split(":")[2].split("/")[0])
+    contact_id = control.start_call(PAST_STALLED)["contact_id"]
+    stalled = stalled_connections(port, 200)
+    try:
+        assert ivr.refuse(contact_id)["listener_status"] == 202
+        wait_for(lambda: contact(control, contact_id)["do_not_record"], 120, "do-not-record past the stalled connections")
+        # The listener closes each of them once request_timeout has passed, without an answer.
+        for connection in stalled:
+            assert connection.recv(1024) == b""
+    finally:
+        for connection in stalled:
+            connection.close()
+
+
+def raw_status(port, request):
+    """The status code of the listener's answer to these raw bytes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        return int(connection.makefile("rb").readline().split(b" ")[1])
+
+
+def test_odd_requests_are_400_or_401_never_500(consent):
+    ivr, raw, rulebook, control = consent
+    port = int(raw.listener_url.split(":")[2].split("/")[0])
+    contact_id = control.start_call(ODD)["contact_id"]
+    body = json.dumps(refusal(ODD, contact_id)).encode("utf-8")
+
+    def post(headers, data=body):
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        return raw_status(port, b"POST /consent HTTP/1.1\r\nHost: x\r\n" + head
+                          + b"Content-Length: %d\r\n\r\n" % len(data) + data)
+
+    signature = ivr_signature(body)
+    answers = {
+        "Authorization not UTF-8": post([(b"Authorization", b"Bearer \xff\xfe" + LISTENER_TOKEN.encode())]),
+        "signature not UTF-8": post([(b"Authorization", b"Bearer " + LISTENER_TOKEN.encode()),
+                                     (b"X-CXone-Signature", b"sha256=\xc3" + signature[8:].encode())]),
+        "JSON nested 60,000 deep": raw.post(body=b"[" * 60000).status_code,
+        "JSON nested in userId": raw.post(body=b'{"consent": "refused", "userId": ' + b"[" * 30000 + b"]" * 30000
+                                          + b"}").status_code,
+    }
+    assert answers == {"Authorization not UTF-8": 401, "signature not UTF-8": 401, "JSON nested 60,000 deep": 400,
+                       "JSON nested in userId": 400}
+    # The listener goes on: the genuine refusal after them is acted on.
+    assert ivr.refuse(contact_id)["listener_status"] == 202
+    wait_for(lambda: contact(control, contact_id)["do_not_record"], 120, "do-not-record after the odd requests")
+    assert "Traceback" not in rulebook.output()
+
+
+def ivr_signature(body):
+    from cxone_sandbox import ivr as sandbox_ivr  # pylint: disable=import-outside-toplevel
+    return sandbox_ivr.signature(LISTENER_HMAC_SECRET, body)
+
+
 def test_no_secret_in_the_rulebook_debug_output(consent):
     rulebook = consent[2]
     output = rulebook.output()
-    assert "consent_events: refusal queued" in output
+    assert "consent_events: refusal handed over" in output
     assert "Posting data to ruleset" in output  # ansible-rulebook's debug output is there
     for secret in (LISTENER_TOKEN, LISTENER_HMAC_SECRET, CLIENT_SECRET, ACCESS_KEY_SECRET):
         assert secret not in output
+
+
+# -- with persistence: the rule engine's feedback, restarts ----------------------------------------
+
+@pytest.fixture(scope="module")
+def persistent(sandbox_server, consent_tenant, tmp_path_factory):
+    """(the IVR, the rulebook, the control client): consent_refused_persistent with an H2 store, max_pending 2."""
+    control = consent_tenant
+    workdir = str(tmp_path_factory.mktemp("consent-persistent"))
+    port = free_port()
+    rulebook = Rulebook(
+        workdir,
+        {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": port, "cxone_consent_token": LISTENER_TOKEN,
+         "cxone_consent_max_pending": 2, "cxone_consent_batch_window": 1.0,
+         "drools_db_file_path": os.path.join(workdir, "consent-h2")},
+        cxone_environment(sandbox_server), rulebook=PERSISTENT_RULEBOOK, persistence_id="consent-e2e")
+    rulebook.start()
+    try:
+        yield Ivr(control, "http://127.0.0.1:%d/consent" % port, LISTENER_TOKEN), rulebook, control
+    finally:
+        rulebook.stop()
+
+
+def test_beyond_max_pending_a_refusal_is_503_then_accepted_on_retry(persistent):
+    ivr, _rulebook, control = persistent
+    contacts = {user: control.start_call(user)["contact_id"] for user in CROWDED}
+    # Three refusals within one batch window, two of them may wait: one is answered 503 and posted again.
+    with ThreadPoolExecutor(len(CROWDED)) as pool:
+        answers = list(pool.map(lambda user: ivr.refuse_until_accepted(contacts[user]), CROWDED))
+    answers.sort(key=len)
+    assert [len(attempts) for attempts in answers[:2]] == [1, 1]
+    retried = answers[2]
+    assert [answer["listener_status"] for answer in retried] == [503] * (len(retried) - 1) + [202]
+    assert "max_pending" in json.loads(retried[0]["listener_body"])["error"]
+
+    wait_for(lambda: all(contact(control, contacts[user])["do_not_record"] for user in CROWDED), 120,
+             "do-not-record on every crowded contact")
+
+
+def test_a_restart_during_a_stream_loses_no_refusal(persistent):
+    ivr, rulebook, control = persistent
+    contacts = {user: control.start_call(user)["contact_id"] for user in RESTARTED}
+    answers = {}
+
+    def caller(user, delay):
+        threading.Event().wait(delay)
+        answers[user] = ivr.refuse_until_accepted(contacts[user])
+
+    handed_over_before = rulebook.output().count("refusal handed over")
+    # The callers refuse one after the other, 0.4 s apart; the IVR posts again until it gets a 2xx.
+    threads = [threading.Thread(target=caller, args=(user, 0.4 * number)) for number, user in enumerate(RESTARTED)]
+    for thread in threads:
+        thread.start()
+    # SIGTERM once the first refusals were handed over, while the others are waiting or not yet posted.
+    wait_for(lambda: rulebook.output().count("refusal handed over") >= handed_over_before + 2, 60,
+             "the first refusals to be handed over")
+    rulebook.restart()
+    for thread in threads:
+        thread.join()
+
+    assert {user: attempts[-1]["listener_status"] for user, attempts in answers.items()} == dict.fromkeys(RESTARTED, 202)
+    assert any(len(attempts) > 1 for attempts in answers.values())
+    # Every refusal answered 202, before the restart or after, ends as do-not-record on its contact.
+    wait_for(lambda: all(contact(control, contacts[user])["do_not_record"] for user in RESTARTED), 120,
+             "do-not-record on every contact refused around the restart")
+
+
+def test_a_token_with_a_trailing_newline_is_refused_at_start_up(sandbox_server, tmp_path):
+    rulebook = Rulebook(str(tmp_path), {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": free_port(),
+                                        "cxone_consent_token": LISTENER_TOKEN + "\n"},
+                        cxone_environment(sandbox_server))
+    try:
+        try:
+            rulebook.start()
+        except AssertionError:
+            pass  # it ended before its rule engine took events
+        assert wait_for(rulebook.exited, 60, "ansible-rulebook to end") == 1
+        assert "consent_events: token: starts or ends with white space" in rulebook.output()
+        assert LISTENER_TOKEN not in rulebook.output()
+    finally:
+        rulebook.stop()
