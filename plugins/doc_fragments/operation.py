@@ -31,7 +31,7 @@ options:
         C(failed) with the last status read in their C(msg). RV(results[].confirmed) says which.
       - The status is read with backoff (0.5 s, doubling up to 5 s) within the batch's
         O(concurrency), with the task's token.
-      - Only the status of the same contact confirms: the contact CXone's answer named, or, when
+      - Only the status of the same contact confirms, that is the contact CXone's answer named, or, when
         it named none, the contact of O(expected_contacts) or else of the first status read. Start
         is confirmed by C(Recording); stop by not C(Recording) with reason C(StopOnDemand) or
         C(CustomerDisconsent) (a call that was never recorded proves nothing); do-not-record by
@@ -44,7 +44,7 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for each agent's status with O(wait), from 1 to 600.
-      - It bounds the agent's whole wait, the retries of status reads included: a read that CXone
+      - It bounds the agent's whole wait, the retries of status reads included. A read that CXone
         asks to repeat later than the deadline (C(Retry-After)) is not repeated.
     type: int
     default: 30
@@ -80,9 +80,9 @@ options:
         contact, or no call, nothing more is sent and the outcome is C(skipped). An answer that
         names another contact than the expected one is never C(completed) but C(failed), its
         C(msg) saying where it landed.
-      - What no client can close, since CXone's operations are keyed by user id alone: a call that
-        changes between the last status read and the moment CXone applies the request. The
-        answer's contact id then shows it (outcome C(failed), "landed on contact X, expected Y").
+      - No client can close one window, since CXone's operations are keyed by user id alone. A call
+        that changes between the last status read and the moment CXone applies the request is
+        shown by the answer's contact id (outcome C(failed), "landed on contact X, expected Y").
       - Every user id named here must also be in O(user_id) (compared without regard to case).
         Agents not named are not checked.
       - In check mode the status is read too, so that the plan shows who would be skipped.
