@@ -36,7 +36,6 @@ import json
 import math
 import os
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -59,7 +58,7 @@ from conftest import (  # noqa: E402
     agent_ids,
     make_tenant,
 )
-from consent_harness import PERSISTENT_RULEBOOK, Ivr, Rulebook, free_port, wait_for  # noqa: E402
+from consent_harness import PERSISTENT_RULEBOOK, Ivr, Rulebook, free_port, stalled_connections, wait_for  # noqa: E402
 from cxone_sandbox import SandboxServer  # noqa: E402
 
 LISTENER_TOKEN = "bench-listener-token"
@@ -266,15 +265,6 @@ async def _flood(url, rate, duration, contact_base):
             number += 1
         await asyncio.gather(*tasks)
     return dict((str(status), count) for status, count in statuses.items())
-
-
-def stalled_connections(port, count):
-    stalled = []
-    for number in range(count):
-        connection = socket.create_connection(("127.0.0.1", port), timeout=30)
-        connection.sendall([b"POST /consent HTTP/1.1\r\nHost: bench\r\nContent-Le", b"POST /cons"][number % 2])
-        stalled.append(connection)
-    return stalled
 
 
 def run_flood(server, control, workdir, agents, contacts, options):

@@ -201,26 +201,34 @@ class Rulebook:
         """The exit status once ansible-rulebook has ended on its own, else None."""
         return self._process.poll()
 
-    def restart(self, timeout=180):
-        """SIGTERM to ansible-rulebook and the runs it started (as a container stop sends it), then start again."""
-        os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-        self._output.close()
-        return self.start(timeout)
-
-    def stop(self):
-        if self._process is None:
-            return
+    def _end(self, signal_number):
+        """Send ``signal_number`` to ansible-rulebook's process group; SIGKILL after 30 s."""
         if self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGINT)
+            os.killpg(self._process.pid, signal_number)
             try:
                 self._process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         self._output.close()
+
+    def restart(self, timeout=180):
+        """SIGTERM to ansible-rulebook and the runs it started (as a container stop sends it), then start again."""
+        self._end(signal.SIGTERM)
+        return self.start(timeout)
+
+    def stop(self):
+        if self._process is None:
+            return
+        self._end(signal.SIGINT)
         self._process = None
+
+
+def stalled_connections(port, count):
+    """Connections that send half a request and then nothing (slow or hostile clients)."""
+    stalled = []
+    for number in range(count):
+        connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+        connection.sendall([b"POST /consent HTTP/1.1\r\nHost: x\r\nContent-Le", b"POST /cons"][number % 2])
+        stalled.append(connection)
+    return stalled

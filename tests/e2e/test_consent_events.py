@@ -33,7 +33,7 @@ from conftest import (  # pylint: disable=no-name-in-module
     make_tenant,
     operation_requests,
 )
-from consent_harness import PERSISTENT_RULEBOOK, Ivr, RawPoster, Rulebook, free_port, wait_for
+from consent_harness import PERSISTENT_RULEBOOK, Ivr, RawPoster, Rulebook, free_port, stalled_connections, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -219,16 +219,6 @@ def test_two_agents_on_one_contact_are_both_acted_on(consent):
     transferred = contact(control, contact_id)
     assert (transferred["do_not_record"], transferred["recording"]) == (True, "off")
     assert len(do_not_record_requests(control, TRANSFERRED_TO)) == 1
-
-
-def stalled_connections(port, count):
-    """Connections that send half a request and then nothing (slow or hostile clients)."""
-    stalled = []
-    for number in range(count):
-        connection = socket.create_connection(("127.0.0.1", port), timeout=30)
-        connection.sendall([b"POST /consent HTTP/1.1\r\nHost: x\r\nContent-Le", b"POST /cons"][number % 2])
-        stalled.append(connection)
-    return stalled
 
 
 def test_a_refusal_gets_through_200_stalled_connections(consent):
