@@ -251,10 +251,11 @@ class Bench:
         return self.repeat("ping task (localhost)", 0, lambda: self.prepare(1), lambda: self.run_playbook(plays),
                            "a task of the smallest size")
 
-    def stop_plays(self, count, over_connection, concurrency=8, loop=False, adaptive=True):
+    def stop_plays(self, count, over_connection, concurrency=8, loop=False, adaptive=True, only_when_needed=False):
         ids = agent_ids(count)
         task = {"name": "stop", "cxone.recording.cxone_recording_stop": {"concurrency": concurrency,
-                                                                         "adaptive_concurrency": adaptive}}
+                                                                         "adaptive_concurrency": adaptive,
+                                                                         "only_when_needed": only_when_needed}}
         if loop:
             task["cxone.recording.cxone_recording_stop"]["user_id"] = "{{ item }}"
             task["loop"] = "{{ ids }}"
@@ -267,8 +268,8 @@ class Bench:
         return [play]
 
     def batch(self, name, count, over_connection, concurrency=8, latency_ms=None, loop=False, note="",
-              rate_limit=None, adaptive=True):
-        plays = self.stop_plays(count, over_connection, concurrency, loop, adaptive)
+              rate_limit=None, adaptive=True, only_when_needed=False):
+        plays = self.stop_plays(count, over_connection, concurrency, loop, adaptive, only_when_needed)
         inventory = self.inventory() if over_connection else None
         row = self.repeat(name, count, lambda: self.prepare(count, latency_ms, rate_limit),
                           lambda: self._with_requests(self.run_playbook(plays, inventory)), note)
@@ -338,6 +339,8 @@ def render(rows, args, floor):
         note = row["note"]
         if "requests" in row:
             note += "; %d requests, %d answered 429" % (row["requests"], row["answers_429"])
+        if row.get("compare_to") in by_name:
+            note += "; x%.2f the wall time of %s" % (row["wall"] / by_name[row["compare_to"]]["wall"], row["compare_to"])
         if row.get("floor"):
             note += "; physical limit %.2f s: x%.2f net of the empty play" % (
                 row["floor"], (row["wall"] - empty["wall"]) / row["floor"])
@@ -373,6 +376,9 @@ def main():
         bench.empty_play()
         bench.ping()
         bench.batch("batch-conn", args.agents, True, note="one task over cxone_api, concurrency 8")
+        row = bench.batch("batch-conn, only_when_needed", args.agents, True, only_when_needed=True,
+                          note="batch-conn with a status read per agent first (every agent needs the stop)")
+        row["compare_to"] = "batch-conn"
         bench.batch("batch-direct", args.agents, False, note="one task, connection: local, concurrency 8")
         bench.batch(ONE_AGENT_ROWS[True], 1, True, note="the fixed cost of a task")
         bench.batch(ONE_AGENT_ROWS[False], 1, False, note="the fixed cost of a task")

@@ -48,6 +48,21 @@ options:
         asks to repeat later than the deadline (C(Retry-After)) is not repeated.
     type: int
     default: 30
+  only_when_needed:
+    description:
+      - Read each agent's recording status first and send the request only to the agents whose
+        status does not show the requested state yet (the states that confirm O(wait)). The
+        others end C(unchanged), with the status read in C(msg), and a task where no request was
+        needed reports C(changed=false). A task run twice then changes only the first time.
+      - The cost is one status read per agent, within the batch's O(concurrency).
+      - A start with O(media_type=voiceAndScreen) is always sent, since the status does not say
+        which media are recorded. When the status cannot be read, the request is sent as without
+        this option. An agent the status read shows on no call gets no request either; its
+        outcome follows O(no_active_call), as a 404 to the request would.
+      - In check mode the status is read as well, so agents already in the requested state are
+        reported C(unchanged) and the others C(planned).
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.

@@ -103,7 +103,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 ACTIONS = ("do_not_record", "stop", "start")
-OUTCOMES = ("completed", "accepted", "planned", "skipped", "conflict", "failed")
+OUTCOMES = ("completed", "accepted", "unchanged", "planned", "skipped", "conflict", "failed")
 CONFLICT_MSG = "not started: the same plan marks this agent's call do-not-record"
 
 

@@ -26,6 +26,7 @@ CONCURRENCY_OPTION = {"type": "int", "default": DEFAULT_CONCURRENCY}
 ADAPTIVE_CONCURRENCY_OPTION = {"type": "bool", "default": True}
 WAIT_OPTIONS = {"wait": {"type": "bool", "default": False}, "wait_timeout": {"type": "int", "default": 30}}
 EXPECTED_CONTACTS_OPTION = {"type": "dict"}
+ONLY_WHEN_NEEDED_OPTION = {"type": "bool", "default": False}
 
 
 def same_user_key(user_id):

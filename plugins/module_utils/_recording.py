@@ -28,6 +28,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._options import (
     ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
     EXPECTED_CONTACTS_OPTION,
+    ONLY_WHEN_NEEDED_OPTION,
     USER_ID_OPTION,
     WAIT_OPTIONS,
     check_expected_contacts,
@@ -78,8 +79,9 @@ DO_NOT_RECORD = Operation("do-not-record", "do not record", False, True, _discon
                           "not recording, reason CustomerDisconsent")
 
 # What a task asks for every agent: media_type (start only), no_active_call, expected_contacts
-# ({user id: contact id}), waiter (a Waiter, or None without wait).
-TaskOptions = namedtuple("TaskOptions", "media_type no_active_call expected_contacts waiter")
+# ({user id: contact id}), waiter (a Waiter, or None without wait), only_when_needed (read the
+# status first and send only where it does not show the target state yet).
+TaskOptions = namedtuple("TaskOptions", "media_type no_active_call expected_contacts waiter only_when_needed")
 
 MEDIA_TYPES = ("voice", "voiceAndScreen")
 NO_ACTIVE_CALL_CHOICES = ("fail", "skip")
@@ -98,6 +100,7 @@ def argument_spec(operation):
     if operation.guards_contact:
         spec["expected_contacts"] = dict(EXPECTED_CONTACTS_OPTION)
     spec.update((name, dict(option)) for name, option in WAIT_OPTIONS.items())
+    spec["only_when_needed"] = dict(ONLY_WHEN_NEEDED_OPTION)
     spec.update(connection_argument_spec())
     return spec
 
@@ -109,7 +112,7 @@ def task_options(params, operation, user_ids):
         params.get("media_type") if operation.takes_media_type else None,
         params["no_active_call"],
         check_expected_contacts(params.get("expected_contacts"), user_ids) if operation.guards_contact else {},
-        waiter)
+        waiter, params["only_when_needed"])
 
 
 class _ContactChanged(CxoneError):
@@ -183,10 +186,9 @@ def _entry_for_changed_contact(user_id, expected_contact, exc, requested_at):
                         requested_at=requested_at, answered_at=utc_now())
 
 
-def guard_contact(session, user_id, expected_contact):
-    """None when the agent's ongoing contact is ``expected_contact``; else the agent's entry (nothing sent)."""
-    requested_at = utc_now()
-    status = read_status(session, user_id)
+def guard_contact(expected_contact, status):
+    """None when ``status`` shows the agent on ``expected_contact``; else the agent's entry (nothing sent)."""
+    user_id, requested_at = status["user_id"], status["requested_at"]
     if status["outcome"] == "found" and status["contact_id"] == expected_contact:
         return None
     if status["outcome"] == "failed":
@@ -225,13 +227,39 @@ def _joined(note, msg):
     return "%s; %s" % (note, msg) if msg else note
 
 
+def status_decides(operation, options):
+    """Whether the agent's status can tell that ``operation`` is not needed.
+
+    It cannot for a start of voice and screen: the status does not say which media are recorded.
+    """
+    return not (operation.takes_media_type and options.media_type != "voice")
+
+
+def unchanged_entry(operation, status):
+    """The entry of an agent whose status already shows what ``operation`` asks for: nothing sent."""
+    return result_entry(status["user_id"], "unchanged", status["http_status"], status["contact_id"],
+                        attempts=status["attempts"], msg="already %s (%s); nothing was sent"
+                        % (operation.goal, describe_status(status)),
+                        requested_at=status["requested_at"], answered_at=status["answered_at"])
+
+
 def act_for_agent(session, operation, user_id, options, check_mode):
-    """Everything the task does for one agent: the contact guard, the request, the confirmation."""
+    """Everything the task does for one agent: the status read (for the contact guard or
+    ``only_when_needed``), the request, the confirmation."""
     expected_contact = options.expected_contacts.get(user_id)
+    only_when_needed = options.only_when_needed and status_decides(operation, options)
+    status = read_status(session, user_id) if expected_contact is not None or only_when_needed else None
     if expected_contact is not None:
-        skipped = guard_contact(session, user_id, expected_contact)
+        skipped = guard_contact(expected_contact, status)
         if skipped is not None:
             return skipped
+    if only_when_needed and status["outcome"] == "found" and operation.confirmed_when(status):
+        return unchanged_entry(operation, status)
+    if only_when_needed and status["outcome"] == "no_active_call":
+        # The request would be answered 404 too: the status read's answer stands for it.
+        return result_entry(user_id, "skipped" if options.no_active_call == "skip" else "failed", 404,
+                            attempts=status["attempts"], msg="%s; nothing was sent" % status["msg"],
+                            requested_at=status["requested_at"], answered_at=status["answered_at"])
     if check_mode:
         entry = planned_entries([user_id])[0]
         if expected_contact is not None:

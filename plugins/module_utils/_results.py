@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime
 
-OUTCOMES = ("completed", "accepted", "skipped", "failed", "planned")
+# unchanged: the agent's status already showed what was asked (only_when_needed); nothing was sent.
+OUTCOMES = ("completed", "accepted", "unchanged", "skipped", "failed", "planned")
 CHANGED_OUTCOMES = frozenset(("completed", "accepted", "planned"))
 
 RESULT_FIELDS = ("user_id", "outcome", "http_status", "contact_id", "description", "attempts",

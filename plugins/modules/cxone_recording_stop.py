@@ -69,7 +69,8 @@ results:
         - V(completed) CXone did it (HTTP 200), or with O(wait) the agent's status confirmed it;
           V(accepted) CXone accepted it for processing (HTTP 202); V(skipped) no active call with
           O(no_active_call=skip), or not on the contact C(expected_contacts) names; V(failed) see
-          C(msg); V(planned) check mode, nothing sent.
+          C(msg); V(planned) check mode, nothing sent; V(unchanged) with O(only_when_needed) the
+          agent's status already showed the requested state, nothing sent.
       type: str
       sample: completed
     http_status:
@@ -116,7 +117,7 @@ summary:
   description: How many agents ended with each outcome, and the total.
   returned: always
   type: dict
-  sample: {completed: 2, accepted: 1, skipped: 0, failed: 0, planned: 0, total: 3}
+  sample: {completed: 2, accepted: 1, unchanged: 0, skipped: 0, failed: 0, planned: 0, total: 3}
 user_id:
   description: With exactly one user id, that agent's user id.
   returned: when one user id is given

@@ -153,7 +153,7 @@ def test_a_batch_of_fifty_returns_fifty_entries_in_input_order(ansible, sandbox)
     assert [entry["user_id"] for entry in result["results"]] == agents
     outcomes = {entry["user_id"]: entry["outcome"] for entry in result["results"]}
     assert all(outcomes[agent] == ("completed" if agent in on_call else "failed") for agent in agents)
-    assert result["summary"] == {"completed": len(on_call), "accepted": 0, "skipped": 0,
+    assert result["summary"] == {"completed": len(on_call), "accepted": 0, "unchanged": 0, "skipped": 0,
                                  "failed": 50 - len(on_call), "planned": 0, "total": 50}
     assert "%d of 50" % (50 - len(on_call)) in result["msg"]
     assert sandbox.stats()["max_in_flight"] > 1

@@ -224,3 +224,53 @@ def test_agents_named_by_team_login_name_and_e_mail_are_looked_up_once_before_an
     assert run.rc != 0
     assert "user_name 'dunn' (matches only users with status INACTIVE); user_name 'nobody'" in run.output
     assert len(operation_requests(sandbox)) == before
+
+
+@pytest.mark.parametrize("mode", ("cxone_api", "local"))
+def test_a_plan_is_a_desired_state_applied_twice_it_changes_nothing_the_second_time(ansible, sandbox, mode):
+    agents = agent_ids(6, prefix="7d5e")
+    recorded_by_policy, to_start, to_stop, stopped_already, to_refuse, no_call = agents
+    sandbox.add_tenant(make_tenant(agents=agents, calls=agents[:5]))
+    sandbox.add_fault("slow", delay_ms=0, operation="status", user_id=recorded_by_policy, count=1,
+                      next_call={"recording_policy": "voice"})  # its call, recorded by a policy, is read first
+    plan = [{"action": "start", "user_ids": [recorded_by_policy, to_start]},
+            {"action": "stop", "user_ids": [to_stop, stopped_already]},
+            {"action": "do_not_record", "user_ids": [to_refuse]},
+            {"action": "stop", "user_ids": [no_call]}]
+    if mode == "local":
+        environment = {"CXONE_ISSUER": ansible.sandbox_url, "CXONE_CLIENT_ID": CLIENT_ID,
+                       "CXONE_CLIENT_SECRET": CLIENT_SECRET, "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID,
+                       "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET}
+        playbook, inventory = apply_role(ansible, plan, hosts="localhost", record_on_demand_no_active_call="skip"), None
+    else:
+        environment = None
+        playbook = apply_role(ansible, plan, record_on_demand_no_active_call="skip")
+        inventory = ansible.tenant_inventory()
+    ansible.run(ansible.play([{"name": "stopped before", "cxone.recording.cxone_recording_stop": {
+        "user_id": stopped_already}}], hosts="localhost" if mode == "local" else "cxone"), inventory, env=environment)
+
+    preview = ansible.run(playbook, inventory, env=environment, check=True)
+    assert preview.rc == 0, preview.output[-3000:]
+    assert outcomes(report_of(preview)) == {
+        ("start", recorded_by_policy): "unchanged", ("start", to_start): "planned",
+        ("stop", to_stop): "planned", ("stop", stopped_already): "unchanged", ("stop", no_call): "skipped",
+        ("do_not_record", to_refuse): "planned"}
+    sent_before = len(operation_requests(sandbox))
+
+    first = ansible.run(playbook, inventory, env=environment)
+    assert first.rc == 0, first.output[-3000:]
+    assert outcomes(report_of(first)) == {
+        ("start", recorded_by_policy): "unchanged", ("start", to_start): "completed",
+        ("stop", to_stop): "completed", ("stop", stopped_already): "unchanged", ("stop", no_call): "skipped",
+        ("do_not_record", to_refuse): "completed"}
+    assert sorted((entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)[sent_before:]) == sorted([
+        ("start", to_start), ("stop", to_stop), ("do_not_record", to_refuse)])
+
+    sent_before = len(operation_requests(sandbox))
+    second = ansible.run(playbook, inventory, env=environment)
+    assert second.rc == 0, second.output[-3000:]
+    report = report_of(second)
+    assert set(outcomes(report).values()) == {"unchanged", "skipped"}
+    assert [task["result"]["changed"] for task in module_tasks(second)] == [False, False, False]
+    assert operation_requests(sandbox)[sent_before:] == [], "no recording request the second time"
+    assert report["summary"][1] == "stop: 3 agents: 2 unchanged, 1 skipped"

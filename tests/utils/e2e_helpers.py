@@ -81,10 +81,15 @@ def make_tenant(tenant_id=TENANT_A, area="na1", agents=(), calls=(), client_secr
 
 
 def operation_requests(sandbox, operation=None):
-    """The recording requests CXone received (the sandbox's log): start, stop or do_not_record."""
+    """The recording requests CXone received (the sandbox's log): start, stop or do_not_record.
+
+    Status reads (``get-recording-status``) are left out unless ``operation`` is ``"status"``
+    (``status_requests``): a module reads them for ``wait``, ``expected_contacts`` and
+    ``only_when_needed``, and they change nothing.
+    """
     logged = sandbox.requests()["requests"]
-    return [entry for entry in logged
-            if entry["operation"] and (operation is None or entry["operation"] == operation)]
+    return [entry for entry in logged if entry["operation"]
+            and (entry["operation"] == operation if operation else entry["operation"] != "status")]
 
 
 def hub_user(user_id, user_name, team_id=None, status="ACTIVE", email=None, first_name=None, last_name=None):

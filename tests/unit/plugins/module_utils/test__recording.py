@@ -41,8 +41,8 @@ def session(server):
     return Session(ApiClient(Authenticator(settings, transport), transport, server.url), API_PATH)
 
 
-def options(media_type=None, no_active_call="fail", expected_contacts=None, waiter=None):
-    return TaskOptions(media_type, no_active_call, expected_contacts or {}, waiter)
+def options(media_type=None, no_active_call="fail", expected_contacts=None, waiter=None, only_when_needed=False):
+    return TaskOptions(media_type, no_active_call, expected_contacts or {}, waiter, only_when_needed)
 
 
 def op_path(operation):
@@ -336,3 +336,47 @@ def test_wait_timeout_bounds_status_reads_told_to_retry_later(server):
     assert entry["outcome"] == "failed" and "within 2 s" in entry["msg"] and "HTTP 429" in entry["msg"]
     assert clock.now <= 2.0, "waits and retries of the status reads end within wait_timeout"
     assert len(server.to(STATUS)) >= 1
+
+
+# -- acting only where needed ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("operation, media_type, status", [
+    (START, "voice", {"to_agent": "Recording", "reason": "Policy"}),
+    (STOP, None, {"to_agent": "Stopped", "reason": "StopOnDemand"}),
+    (DO_NOT_RECORD, None, {"to_agent": "NoRecording", "reason": "CustomerDisconsent"}),
+])
+def test_an_agent_already_in_the_target_state_is_unchanged_and_nothing_is_sent(server, session, operation, media_type,
+                                                                               status):
+    server.queue(STATUS, status_answer(server, "c-1", **status))
+    for check_mode in (False, True):
+        server.queue(STATUS, status_answer(server, "c-1", **status))
+    entries = [act_for_agent(session, operation, "u1", options(media_type=media_type, only_when_needed=True), check_mode)
+               for check_mode in (False, True, False)]
+    assert [entry["outcome"] for entry in entries] == ["unchanged"] * 3
+    assert entries[0]["contact_id"] == "c-1" and entries[0]["msg"].startswith("already %s (contact c-1" % operation.goal)
+    assert server.to(op_path(operation)) == []
+
+
+def test_an_agent_not_in_the_target_state_gets_the_request_and_check_mode_plans_it(server, session):
+    server.default(STATUS, status_answer(server, "c-1", to_agent="NoRecording", reason="Policy"))
+    server.queue(op_path(STOP), server.answer(200, {"contactId": "c-1"}))
+    assert act_for_agent(session, STOP, "u1", options(only_when_needed=True), True)["outcome"] == "planned"
+    assert act_for_agent(session, STOP, "u1", options(only_when_needed=True), False)["outcome"] == "completed"
+    assert len(server.to(op_path(STOP))) == 1 and len(server.to(STATUS)) == 2
+
+
+def test_a_voice_and_screen_start_is_always_sent_and_a_failed_read_does_not_stop_the_request(server, session):
+    server.queue(op_path(START), server.answer(200, {"contactId": "c-1"}), server.answer(200, {"contactId": "c-1"}))
+    server.default(STATUS, server.answer(500, {}))
+    screen = act_for_agent(session, START, "u1", options(media_type="voiceAndScreen", only_when_needed=True), False)
+    assert screen["outcome"] == "completed" and server.to(STATUS) == [], "the status cannot tell: nothing is read"
+    voice = act_for_agent(session, START, "u1", options(media_type="voice", only_when_needed=True), False)
+    assert voice["outcome"] == "completed" and len(server.to(STATUS)) >= 1
+
+
+@pytest.mark.parametrize("no_active_call, outcome", [("skip", "skipped"), ("fail", "failed")])
+def test_an_agent_the_status_shows_on_no_call_gets_no_request(server, session, no_active_call, outcome):
+    server.queue(STATUS, server.answer(404, {"description": "No active interaction"}))
+    entry = act_for_agent(session, STOP, "u1", options(no_active_call=no_active_call, only_when_needed=True), False)
+    assert (entry["outcome"], entry["http_status"]) == (outcome, 404) and entry["msg"].endswith("nothing was sent")
+    assert server.to(op_path(STOP)) == []

@@ -19,7 +19,7 @@ def test_an_entry_has_every_documented_field():
 def test_task_result_for_one_user_has_top_level_fields():
     result = task_result("stop recording", planned_entries(["u1"]))
     assert result["changed"] is True and result["outcome"] == "planned" and result["user_id"] == "u1"
-    assert result["summary"] == {"completed": 0, "accepted": 0, "skipped": 0, "failed": 0, "planned": 1, "total": 1}
+    assert result["summary"] == {"completed": 0, "accepted": 0, "unchanged": 0, "skipped": 0, "failed": 0, "planned": 1, "total": 1}
     assert result["msg"] == "stop recording: 1 planned"
 
 
