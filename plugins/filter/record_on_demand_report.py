@@ -80,7 +80,7 @@ _value:
         - One entry per agent and action, do-not-record first, then stop, then start, each in
           the plan's order.
         - Each has C(user_id), C(action), C(media_type) (start only, else null), C(outcome)
-          (V(completed), V(accepted), V(planned), V(skipped), V(conflict) or V(failed)),
+          (V(completed), V(accepted), V(unchanged), V(planned), V(skipped), V(conflict) or V(failed)),
           C(http_status), C(contact_id), C(attempts) and C(msg) (why, or CXone's description).
       type: list
       elements: dict

@@ -131,8 +131,9 @@ def test_stop_recording_job_with_a_survey_list_of_ids(tmp_path, sandbox_server, 
     job = run_job(str(tmp_path), sandbox_server.url, "stop_recording",
                   {"user_ids": " %s, %s ,, %s, " % (A, B, H), "no_active_call": "skip"})
     assert job.runner.status == "successful", job.stdout[-3000:]
+    # H has no call: its status read says so, and nothing is sent to it.
     assert sorted((entry["operation"], entry["user_id"]) for entry in operation_requests(tenant)) == sorted(
-        [("stop", A), ("stop", B), ("stop", H)])
+        [("stop", A), ("stop", B)])
     assert tenant.agent_state(A)["contact"]["recording"] == "off"
     assert tenant.agent_state(C)["contact"]["recording"] == "voice"
     assert job.report["by_action"]["stop"] == {"completed": 2, "skipped": 1, "total": 3}
@@ -170,7 +171,7 @@ def test_apply_plan_job_with_a_json_plan_reports_every_agent_and_fails_at_the_en
     # H has no call and no_active_call is fail: the job fails, after every action was applied.
     assert job.runner.status == "failed"
     sent = operation_requests(tenant)
-    assert [entry["operation"] for entry in sent] == ["do_not_record", "stop", "stop", "start"]
+    assert [entry["operation"] for entry in sent] == ["do_not_record", "stop", "start"]
     assert tenant.agent_state(A)["contact"]["do_not_record"] is True
     assert tenant.agent_state(C)["contact"]["recording"] == "voiceAndScreen"
     assert tenant.agent_state(B)["contact"]["recording"] == "off"
@@ -180,7 +181,8 @@ def test_apply_plan_job_with_a_json_plan_reports_every_agent_and_fails_at_the_en
     assert [entry["http_status"] for entry in job.report["failed"]] == [404]
     failed = [event for event in job.events if event["event"] == "runner_on_failed"]
     assert [event["event_data"]["task"] for event in failed] == ["Fail when any agent failed"]
-    assert "1 of 5 agent actions failed: stop: user %s: HTTP 404" % H in failed[0]["event_data"]["res"]["msg"]
+    assert "1 of 5 agent actions failed: stop: user %s has no active call (HTTP 404" % H in \
+        failed[0]["event_data"]["res"]["msg"]
     assert leaks(job) == []
 
 
