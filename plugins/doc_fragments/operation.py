@@ -32,7 +32,7 @@ options:
       - The status is read with backoff (0.5 s, doubling up to 5 s) within the batch's
         O(concurrency), with the task's token.
       - Only the status of the same contact confirms, that is the contact CXone's answer named, or, when
-        it named none, the contact of O(expected_contacts) or else of the first status read. Start
+        it named none, the contact of C(expected_contacts) or else of the first status read. Start
         is confirmed by C(Recording); stop by not C(Recording) with reason C(StopOnDemand) or
         C(CustomerDisconsent) (a call that was never recorded proves nothing); do-not-record by
         reason C(CustomerDisconsent).
@@ -55,7 +55,7 @@ options:
         others end C(unchanged), with the status read in C(msg), and a task where no request was
         needed reports C(changed=false). A task run twice then changes only the first time.
       - The cost is one status read per agent, within the batch's O(concurrency).
-      - A start with O(media_type=voiceAndScreen) is always sent, since the status does not say
+      - A start with C(media_type=voiceAndScreen) is always sent, since the status does not say
         which media are recorded. When the status cannot be read, the request is sent as without
         this option. An agent the status read shows on no call gets no request either; its
         outcome follows O(no_active_call), as a 404 to the request would.

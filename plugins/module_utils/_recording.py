@@ -212,13 +212,14 @@ def confirm(session, operation, entry, waiter, contact_id=None):
         return entry
     entry["outcome"] = "failed"
     if on_other_contact(waited.status, waited.contact_id):
-        note = "user %s: CXone answered HTTP %s for contact %s, but then the agent %s: the call ended or changed " \
-            "before its status showed %s" % (entry["user_id"], entry["http_status"], waited.contact_id or "unknown",
-                                            _ongoing(waited.status), operation.goal)
+        note = ("user %s: CXone answered HTTP %s for contact %s, but then the agent %s: the call ended or changed "
+                "before its status showed %s" % (entry["user_id"], entry["http_status"],
+                                                 waited.contact_id or "unknown", _ongoing(waited.status),
+                                                 operation.goal))
     else:
-        note = "user %s: CXone answered HTTP %s, but the agent's status did not show %s within %d s; last status " \
-            "read: %s" % (entry["user_id"], entry["http_status"], operation.goal, waiter.timeout,
-                          describe_status(waited.status))
+        note = ("user %s: CXone answered HTTP %s, but the agent's status did not show %s within %d s; last status "
+                "read: %s" % (entry["user_id"], entry["http_status"], operation.goal, waiter.timeout,
+                              describe_status(waited.status)))
     entry["msg"] = _joined(note, entry["msg"])
     return entry
 
