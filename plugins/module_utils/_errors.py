@@ -16,7 +16,7 @@ from types import MappingProxyType
 from urllib.parse import quote, quote_plus
 
 # What an operator should check for a status of a recording operation, beyond CXone's own
-# words (api.md). Read-only: these are default arguments.
+# words (the sandbox README records the API facts and their sources). Read-only: these are default arguments.
 RECORDING_HINTS = MappingProxyType({
     401: "check the access key and the client credentials, or that the access token is still valid",
     403: 'the calling user lacks the "Interactions Hub > APIs > Multi-ACD Record on Demand API" permission',

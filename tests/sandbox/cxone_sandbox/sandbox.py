@@ -413,7 +413,7 @@ class Sandbox:
 
     @staticmethod
     def _recording_status(contact, user_id):
-        """What get-recording-status answers for an agent on ``contact`` (api.md's fields, both directions alike)."""
+        """What get-recording-status answers for an agent on ``contact`` (the fields the README's API section lists, both directions alike)."""
         status, reason = contact.recording_status()
         return {"contactId": contact.contact_id, "segmentId": contact.segment_ids.get(user_id),
                 "interactionId": contact.interaction_id, "recordingStatusToAgent": status,

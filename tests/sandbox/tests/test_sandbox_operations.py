@@ -2,7 +2,7 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The three operations and the contact-centre model behind them (api.md's meaning section)."""
+"""The three operations and the contact-centre model behind them (the README's API section, "Meaning")."""
 
 from __future__ import annotations
 
