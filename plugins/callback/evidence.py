@@ -11,10 +11,11 @@ short_description: Keep a tamper-evident file of every agent's recording outcome
 version_added: 1.0.0
 description:
   - Writes evidence that an auditor can check on their own - which agent and contact, what was
-    asked (start, stop or do-not-record), when, and what CXone answered - for every agent of
-    every task of M(cxone.recording.cxone_recording_start), M(cxone.recording.cxone_recording_stop)
-    and M(cxone.recording.cxone_do_not_record), whatever name the task used for the module. Tasks
-    of other modules are left out.
+    asked, when, and what CXone answered - for every agent of every task of the collection's
+    modules that act on recording (such as M(cxone.recording.cxone_recording_start),
+    M(cxone.recording.cxone_recording_stop) and M(cxone.recording.cxone_do_not_record); every
+    module of the collection but the C(_info) modules and M(cxone.recording.cxone_evidence_verify)),
+    whatever name the task used for the module. Tasks of other modules are left out.
   - One file per run of C(ansible-playbook) (or AWX job), named
     C(cxone-evidence-<UTC start time>-<run id>.jsonl), for example
     C(cxone-evidence-20261127T021500Z-4f9c0e2a7b1d4e8f9a0b1c2d3e4f5a6b.jsonl). It is created
@@ -153,10 +154,10 @@ from ansible_collections.cxone.recording.plugins.module_utils._evidence import (
     run_ended_record,
     run_started_record,
 )
+from ansible_collections.cxone.recording.plugins.module_utils._operations import OPERATIONS
 from ansible_collections.cxone.recording.plugins.module_utils._results import utc_now
 
-RECORDING_MODULES = frozenset("cxone.recording." + name for name in
-                              ("cxone_recording_start", "cxone_recording_stop", "cxone_do_not_record"))
+RECORDING_MODULES = frozenset(operation.fqcn for operation in OPERATIONS)
 
 HIDDEN_BY_NO_LOG = "the task's result is hidden by no_log: no agent's result can be recorded"
 

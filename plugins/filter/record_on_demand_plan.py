@@ -128,14 +128,19 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-ACTIONS = ("do_not_record", "stop", "start")
-MEDIA_TYPES = ("voice", "voiceAndScreen")
+from ansible_collections.cxone.recording.plugins.module_utils._identifiers import user_id_problem
+from ansible_collections.cxone.recording.plugins.module_utils._operations import (
+    DO_NOT_RECORD,
+    MEDIA_TYPES,
+    PLANNED,
+    by_name,
+)
+
+ACTIONS = tuple(operation.name for operation in PLANNED)
 # Selector keys of an entry -> the cxone_user_info option and the user field they match.
 SELECTOR_KEYS = (("user_names", "user_name"), ("emails", "email"), ("teams", "team_name"))
 SELECTOR_OPTIONS = {"user_names": "user_name", "emails": "email", "teams": "team"}
 ENTRY_KEYS = ("action", "user_ids", "user_id", "media_type") + tuple(key for key, _field in SELECTOR_KEYS)
-# The same limit the recording modules apply, checked here so a plan fails before its first batch.
-MAX_USER_ID_LENGTH = 256
 # A refusal names this many ambiguous agents; a longer plan would bury the message.
 AGENTS_NAMED = 10
 
@@ -163,16 +168,11 @@ def _entry_user_ids(entry, problems, where):
     user_ids = []
     for number, value in enumerate(values, 1):
         item = "%s: %s item %d" % (where, key, number)
-        if not isinstance(value, str):
-            problems.append("%s must be a string (a CXone user id), got %s" % (item, type(value).__name__))
-            continue
-        user_id = value.strip()
-        if not user_id:
-            problems.append("%s is empty" % item)
-        elif any(ord(char) < 32 or 127 <= ord(char) < 160 for char in user_id):
-            problems.append("%s (%r) contains a control character" % (item, user_id))
-        elif len(user_id) > MAX_USER_ID_LENGTH:
-            problems.append("%s is %d characters long; user ids have at most %d" % (item, len(user_id), MAX_USER_ID_LENGTH))
+        # The same rules as the modules' user_id option, so that a plan fails before its first batch.
+        user_id = value.strip() if isinstance(value, str) else value
+        problem = user_id_problem(user_id)
+        if problem:
+            problems.append("%s %s" % (item, problem))
         else:
             user_ids.append(user_id)
     return user_ids
@@ -193,16 +193,18 @@ def _check_entry(number, entry, problems):
         problems.append("%s: action is missing; use one of %s" % (where, ", ".join(ACTIONS)))
     elif action not in ACTIONS:
         problems.append("%s: action %r is unknown; use one of %s" % (where, to_text(action), ", ".join(ACTIONS)))
+    operation = by_name(action) if action in ACTIONS else None
     media_type = entry.get("media_type")
     if media_type is not None:
-        if action != "start":
-            problems.append("%s: media_type is only for start entries, this one is %s" % (where, to_text(action)))
+        if operation is not None and not operation.takes_media_type:
+            problems.append("%s: media_type is only for %s entries, this one is %s"
+                            % (where, " and ".join(op.name for op in PLANNED if op.takes_media_type), to_text(action)))
         elif media_type not in MEDIA_TYPES:
-            problems.append("%s: media_type %r is unknown; use voice or voiceAndScreen" % (where, to_text(media_type)))
+            problems.append("%s: media_type %r is unknown; use %s" % (where, to_text(media_type), " or ".join(MEDIA_TYPES)))
     user_ids = _entry_user_ids(entry, problems, where)
     selectors = _entry_selectors(entry, problems, where)
-    if action == "start" and media_type is None:
-        media_type = "voice"
+    if operation is not None and operation.takes_media_type and media_type is None:
+        media_type = MEDIA_TYPES[0]
     return action, media_type, user_ids, selectors
 
 
@@ -244,18 +246,27 @@ def _resolve(selectors, users, where, problems):
     return found
 
 
+def _first_entry(seen, action):
+    """The number of the first entry that names the agent with ``action`` (per media type for some)."""
+    found = seen[action]
+    return min(found.values()) if isinstance(found, dict) else found
+
+
 def _ambiguities(named):
     """Why the plan is ambiguous: per agent, the entries that contradict each other."""
     reasons = []
     for user_id, seen in named.items():
-        starts = seen.get("start", {})
-        if "stop" in seen and starts:
-            reasons.append("agent %s is in a stop entry (entry %d) and a start entry (entry %d)"
-                           % (user_id, seen["stop"], min(starts.values())))
-        if len(starts) > 1:
-            reasons.append("agent %s is started with different media types (%s)"
-                           % (user_id, ", ".join("%s in entry %d" % (media, number)
-                                                 for media, number in sorted(starts.items(), key=lambda item: item[1]))))
+        for operation in PLANNED:
+            if operation.name in seen and operation.contradicts in seen:
+                reasons.append("agent %s is in a %s entry (entry %d) and a %s entry (entry %d)"
+                               % (user_id, operation.name, _first_entry(seen, operation.name), operation.contradicts,
+                                  _first_entry(seen, operation.contradicts)))
+            media = seen.get(operation.name) if operation.takes_media_type else None
+            if media and len(media) > 1:
+                reasons.append("agent %s is given different media types for %s (%s)"
+                               % (user_id, operation.name, ", ".join(
+                                   "%s in entry %d" % (media_type, number)
+                                   for media_type, number in sorted(media.items(), key=lambda item: item[1]))))
     return reasons
 
 
@@ -282,7 +293,8 @@ def record_on_demand_plan(plan, users=None):
         raise AnsibleFilterError("record_on_demand_plan: must be a list of entries ({action, user_ids, media_type}), got %s"
                                  % type(plan).__name__)
     problems = []
-    batches = {"do_not_record": [], "stop": [], "start": {media: [] for media in MEDIA_TYPES}}
+    batches = {operation.name: {media: [] for media in MEDIA_TYPES} if operation.takes_media_type else []
+               for operation in PLANNED}
     # user id -> action -> first entry number (for start: media type -> first entry number)
     named = {}
     # casefolded user id -> its first spelling in the plan
@@ -305,8 +317,8 @@ def record_on_demand_plan(plan, users=None):
         for user_id in user_ids:
             # One agent whatever the case of its id (CXone's user ids are UUIDs); its first spelling is sent.
             seen = named.setdefault(spelled.setdefault(user_id.casefold(), user_id), {})
-            if action == "start":
-                seen.setdefault("start", {}).setdefault(media_type, number)
+            if media_type is not None:
+                seen.setdefault(action, {}).setdefault(media_type, number)
             else:
                 seen.setdefault(action, number)
     if problems:
@@ -321,14 +333,16 @@ def record_on_demand_plan(plan, users=None):
 
     conflicts = []
     for user_id, seen in named.items():
-        for action in ("do_not_record", "stop"):
-            if action in seen:
-                batches[action].append(user_id)
-        if "start" in seen:
-            if "do_not_record" in seen:
+        for operation in PLANNED:
+            if operation.name not in seen:
+                continue
+            if operation.starts_recording and DO_NOT_RECORD.name in seen:
+                # The customer's refusal wins: what would record the call is not sent.
                 conflicts.append(user_id)
+            elif operation.takes_media_type:
+                batches[operation.name][next(iter(seen[operation.name]))].append(user_id)
             else:
-                batches["start"][next(iter(seen["start"]))].append(user_id)
+                batches[operation.name].append(user_id)
     batches["conflicts"] = conflicts
     batches["agents"] = len(named)
     batches["selectors"] = wanted

@@ -102,7 +102,12 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-ACTIONS = ("do_not_record", "stop", "start")
+from ansible_collections.cxone.recording.plugins.module_utils._operations import PLANNED, START
+
+ACTIONS = tuple(operation.name for operation in PLANNED)
+# (action, media type or None, the keyword naming its task's registered result), in the plan's order.
+BATCHES = tuple((operation.name, media_type, keyword) for operation in PLANNED
+                for media_type, keyword in operation.plan_batches())
 OUTCOMES = ("completed", "accepted", "unchanged", "planned", "skipped", "conflict", "failed")
 CONFLICT_MSG = "not started: the same plan marks this agent's call do-not-record"
 
@@ -136,20 +141,20 @@ def _summary_line(action, counts):
     return "%s: %d agent%s: %s" % (action, total, "" if total == 1 else "s", parts)
 
 
-def record_on_demand_report(batches, do_not_record=None, stop=None, start_voice=None, start_voice_and_screen=None):
-    """The report of a plan's batches and the results of the tasks that applied them."""
+def record_on_demand_report(batches, **task_results):
+    """The report of a plan's batches and the results of the tasks that applied them (keywords of ``BATCHES``)."""
     if not isinstance(batches, dict) or not all(action in batches for action in ACTIONS):
         raise AnsibleFilterError("record_on_demand_report: its input must be the batches of the "
                                  "cxone.recording.record_on_demand_plan filter")
-    starts = batches["start"]
+    unknown = sorted(set(task_results) - {keyword for _action, _media, keyword in BATCHES})
+    if unknown:
+        raise AnsibleFilterError("record_on_demand_report: unknown keyword %s; the tasks' results are given as %s"
+                                 % (", ".join(unknown), ", ".join(keyword for _action, _media, keyword in BATCHES)))
     results = []
-    for user_ids, action, media_type, task in (
-            (batches["do_not_record"], "do_not_record", None, do_not_record),
-            (batches["stop"], "stop", None, stop),
-            (starts.get("voice", []), "start", "voice", start_voice),
-            (starts.get("voiceAndScreen", []), "start", "voiceAndScreen", start_voice_and_screen)):
-        results += _batch_entries(user_ids, action, media_type, task)
-    results += [{"user_id": user_id, "action": "start", "media_type": None, "outcome": "conflict",
+    for action, media_type, keyword in BATCHES:
+        user_ids = batches[action].get(media_type, []) if media_type else batches[action]
+        results += _batch_entries(user_ids, action, media_type, task_results.get(keyword))
+    results += [{"user_id": user_id, "action": START.name, "media_type": None, "outcome": "conflict",
                  "http_status": None, "contact_id": None, "attempts": 0, "msg": CONFLICT_MSG}
                 for user_id in batches.get("conflicts", [])]
 

@@ -13,13 +13,16 @@ settings' options come from ``_settings.py``.
 from __future__ import annotations
 
 from ansible_collections.cxone.recording.plugins.module_utils._errors import SettingsError
+from ansible_collections.cxone.recording.plugins.module_utils._identifiers import (
+    contact_id_problem,
+    same_user_key,
+    user_id_problem,
+)
 from ansible_collections.cxone.recording.plugins.module_utils._settings import check_range
 
 CONCURRENCY_RANGE = (1, 64)
 DEFAULT_CONCURRENCY = 8
 WAIT_TIMEOUT_RANGE = (1, 600)
-MAX_USER_ID_LENGTH = 256
-MAX_CONTACT_ID_LENGTH = 256
 
 USER_ID_OPTION = {"type": "list", "elements": "str", "required": True, "aliases": ["user_ids"]}
 CONCURRENCY_OPTION = {"type": "int", "default": DEFAULT_CONCURRENCY}
@@ -27,11 +30,6 @@ ADAPTIVE_CONCURRENCY_OPTION = {"type": "bool", "default": True}
 WAIT_OPTIONS = {"wait": {"type": "bool", "default": False}, "wait_timeout": {"type": "int", "default": 30}}
 EXPECTED_CONTACTS_OPTION = {"type": "dict"}
 ONLY_WHEN_NEEDED_OPTION = {"type": "bool", "default": False}
-
-
-def same_user_key(user_id):
-    """What two spellings of one user id share: CXone's user ids are UUIDs, whose case does not matter."""
-    return user_id.casefold()
 
 
 def normalise_user_ids(values):
@@ -47,17 +45,10 @@ def normalise_user_ids(values):
     user_ids = []
     for number, value in enumerate(values, 1):
         where = "user_id: item %d" % number if len(values) > 1 else "user_id"
-        if not isinstance(value, str):
-            raise SettingsError("%s must be a string (a CXone user id), got %s" % (where, type(value).__name__))
-        user_id = value.strip()
-        if not user_id:
-            raise SettingsError("%s is empty; each user id must be a CXone user id such as "
-                                "11111111-2222-3333-4444-555555555555" % where)
-        if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in user_id):
-            raise SettingsError("%s (%r) contains a control character" % (where, user_id))
-        if len(user_id) > MAX_USER_ID_LENGTH:
-            raise SettingsError("%s is %d characters long; user ids have at most %d"
-                                % (where, len(user_id), MAX_USER_ID_LENGTH))
+        user_id = value.strip() if isinstance(value, str) else value
+        problem = user_id_problem(user_id)
+        if problem:
+            raise SettingsError("%s %s" % (where, problem))
         if same_user_key(user_id) not in seen:
             seen.add(same_user_key(user_id))
             user_ids.append(user_id)
@@ -98,9 +89,8 @@ def check_expected_contacts(value, user_ids):
             raise SettingsError("expected_contacts: the contact id of user %s must be a string, got %s"
                                 % (user_id, type(raw_contact_id).__name__))
         contact_id = str(raw_contact_id).strip()
-        if not contact_id or len(contact_id) > MAX_CONTACT_ID_LENGTH \
-                or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in contact_id):
-            raise SettingsError("expected_contacts: the contact id of user %s must be a non-empty contact id "
-                                "without control characters, at most %d characters" % (user_id, MAX_CONTACT_ID_LENGTH))
+        problem = contact_id_problem(contact_id)
+        if problem:
+            raise SettingsError("expected_contacts: the contact id of user %s %s" % (user_id, problem))
         expected[user_id] = contact_id
     return expected

@@ -2,28 +2,26 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The Record on Demand operations, and what a recording module's task does with them.
+"""What a recording module's task does for each agent with one of the operations of ``_operations``.
 
 For internal use by the cxone.recording collection only; not a public API.
 
-A module is its documentation, ``argument_spec(OPERATION)`` and ``run_task(module, OPERATION)``.
-A new operation is one line in the table below plus its module file.
-
-For each agent: when ``expected_contacts`` names the agent, its status is read first and the
-request is sent only if the agent's ongoing contact is that one; then the request; then, with
-``wait``, its status is read until it shows what the operation asked for (``confirmed``).
+``RecordingTask`` is the task ``_batch.run_agent_task`` runs. For each agent (``act``): when
+``expected_contacts`` names the agent or ``only_when_needed`` is set, its status is read first;
+the request is sent only if the agent is on that contact and the status does not already show
+the goal; then, with ``wait``, its status is read until it shows the goal (``confirmed``).
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.cxone.recording.plugins.module_utils._batch import run_for_agents
 from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     NO_HINTS,
     CxoneError,
     describe_failure,
 )
+from ansible_collections.cxone.recording.plugins.module_utils._operations import MEDIA_TYPES
 from ansible_collections.cxone.recording.plugins.module_utils._options import (
     ADAPTIVE_CONCURRENCY_OPTION,
     CONCURRENCY_OPTION,
@@ -35,15 +33,13 @@ from ansible_collections.cxone.recording.plugins.module_utils._options import (
     check_wait_timeout,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._recording_status import (
-    CUSTOMER_DISCONSENT,
-    RECORDING,
-    STOP_ON_DEMAND,
     Waiter,
     describe_status,
     on_other_contact,
     read_status,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._results import (
+    failed_entry,
     planned_entries,
     result_entry,
     task_result,
@@ -51,39 +47,11 @@ from ansible_collections.cxone.recording.plugins.module_utils._results import (
 )
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 
-
-def _recording(status):
-    return status["recording_status_to_agent"] == RECORDING
-
-
-def _stopped(status):
-    # Not recording alone could be a call that was never recorded: only the reason shows that a
-    # stop (or a refusal, which stops too) took effect.
-    return not _recording(status) and status["status_reason"] in (STOP_ON_DEMAND, CUSTOMER_DISCONSENT)
-
-
-def _disconsent_in_force(status):
-    return status["status_reason"] == CUSTOMER_DISCONSENT and not _recording(status)
-
-
-# path: after recording_api_path; in_words: what it does, in messages; takes_media_type: whether it
-# has the media_type option (query parameter mediaType); guards_contact: whether it has the
-# expected_contacts option; confirmed_when: the agent's status that proves it took effect, and
-# that state in words.
-Operation = namedtuple("Operation", "path in_words takes_media_type guards_contact confirmed_when goal")
-
-START = Operation("start-recording-on-demand", "start recording", True, False, _recording, "recording")
-STOP = Operation("stop-recording-on-demand", "stop recording", False, True, _stopped,
-                 "not recording, reason StopOnDemand or CustomerDisconsent")
-DO_NOT_RECORD = Operation("do-not-record", "do not record", False, True, _disconsent_in_force,
-                          "not recording, reason CustomerDisconsent")
-
 # What a task asks for every agent: media_type (start only), no_active_call, expected_contacts
 # ({user id: contact id}), waiter (a Waiter, or None without wait), only_when_needed (read the
 # status first and send only where it does not show the target state yet).
 TaskOptions = namedtuple("TaskOptions", "media_type no_active_call expected_contacts waiter only_when_needed")
 
-MEDIA_TYPES = ("voice", "voiceAndScreen")
 NO_ACTIVE_CALL_CHOICES = ("fail", "skip")
 
 
@@ -105,14 +73,63 @@ def argument_spec(operation):
     return spec
 
 
-def task_options(params, operation, user_ids):
-    """The task's per-agent options from the module's parameters, checked before any request."""
-    waiter = Waiter(check_wait_timeout(params["wait_timeout"])) if params["wait"] else None
-    return TaskOptions(
-        params.get("media_type") if operation.takes_media_type else None,
-        params["no_active_call"],
-        check_expected_contacts(params.get("expected_contacts"), user_ids) if operation.guards_contact else {},
-        waiter, params["only_when_needed"])
+class RecordingTask:
+    """A recording module's task: ``operation`` for each agent (the interface ``_batch.run_agent_task`` runs).
+
+    ``options`` (a ``TaskOptions``) come from ``check_options``, or are given by a test.
+    """
+
+    def __init__(self, operation, check_mode, options=None):
+        self.operation = operation
+        self.check_mode = check_mode
+        self.options = options
+
+    def check_options(self, params, user_ids):
+        """The per-agent options from the module's parameters, checked before any request."""
+        operation = self.operation
+        waiter = Waiter(check_wait_timeout(params["wait_timeout"])) if params["wait"] else None
+        self.options = TaskOptions(
+            params.get("media_type") if operation.takes_media_type else None,
+            params["no_active_call"],
+            check_expected_contacts(params.get("expected_contacts"), user_ids) if operation.guards_contact else {},
+            waiter, params["only_when_needed"])
+
+    def act(self, session, user_id):
+        """Everything the task does for one agent: the status read (for the contact guard or
+        ``only_when_needed``), the request, the confirmation."""
+        operation, options = self.operation, self.options
+        expected_contact = options.expected_contacts.get(user_id)
+        only_when_needed = options.only_when_needed and status_decides(operation, options)
+        status = read_status(session, user_id) if expected_contact is not None or only_when_needed else None
+        if expected_contact is not None:
+            skipped = guard_contact(expected_contact, status)
+            if skipped is not None:
+                return skipped
+        if only_when_needed and status["outcome"] == "found" and operation.confirmed_when(status):
+            return unchanged_entry(operation, status)
+        if only_when_needed and status["outcome"] == "no_active_call":
+            # The request would be answered 404 too: the status read's answer stands for it.
+            return result_entry(user_id, "skipped" if options.no_active_call == "skip" else "failed", 404,
+                                attempts=status["attempts"], msg="%s; nothing was sent" % status["msg"],
+                                requested_at=status["requested_at"], answered_at=status["answered_at"])
+        if self.check_mode:
+            entry = planned_entries([user_id])[0]
+            if expected_contact is not None:
+                entry["msg"] = "check mode: nothing was sent; the agent is on the expected contact"
+            return entry
+        entry = send(session, operation, user_id, options, expected_contact)
+        if options.waiter is not None and entry["outcome"] in ("completed", "accepted"):
+            entry = confirm(session, operation, entry, options.waiter, entry["contact_id"] or expected_contact)
+        return entry
+
+    @staticmethod
+    def failed_entry(user_id, http_status, msg):
+        """The entry of an agent that failed outside ``act`` (a bad option, a refused login)."""
+        return failed_entry(user_id, http_status, msg)
+
+    def result(self, entries):
+        """The module's return value."""
+        return task_result(self.operation.in_words, entries)
 
 
 class _ContactChanged(CxoneError):
@@ -137,10 +154,7 @@ def send(session, operation, user_id, options, expected_contact=None):
     retries stop once it is another; an answer naming another contact is never ``completed``.
     """
     requested_at = utc_now()
-    params = {"userId": user_id}
-    if operation.takes_media_type:
-        params["mediaType"] = options.media_type
-    path = "%s/%s" % (session.recording_api_path, operation.path)
+    method, path, params = operation.request(session.recording_api_path, user_id, options.media_type)
 
     def still_on_expected_contact():
         status = read_status(session, user_id)
@@ -148,7 +162,7 @@ def send(session, operation, user_id, options, expected_contact=None):
             raise _ContactChanged(status)
 
     try:
-        answer = session.client.request("POST", path, operation.in_words, params=params,
+        answer = session.client.request(method, path, operation.in_words, params=params,
                                         before_retry=still_on_expected_contact if expected_contact else None)
     except _ContactChanged as exc:
         return _entry_for_changed_contact(user_id, expected_contact, exc, requested_at)
@@ -244,34 +258,6 @@ def unchanged_entry(operation, status):
                         requested_at=status["requested_at"], answered_at=status["answered_at"])
 
 
-def act_for_agent(session, operation, user_id, options, check_mode):
-    """Everything the task does for one agent: the status read (for the contact guard or
-    ``only_when_needed``), the request, the confirmation."""
-    expected_contact = options.expected_contacts.get(user_id)
-    only_when_needed = options.only_when_needed and status_decides(operation, options)
-    status = read_status(session, user_id) if expected_contact is not None or only_when_needed else None
-    if expected_contact is not None:
-        skipped = guard_contact(expected_contact, status)
-        if skipped is not None:
-            return skipped
-    if only_when_needed and status["outcome"] == "found" and operation.confirmed_when(status):
-        return unchanged_entry(operation, status)
-    if only_when_needed and status["outcome"] == "no_active_call":
-        # The request would be answered 404 too: the status read's answer stands for it.
-        return result_entry(user_id, "skipped" if options.no_active_call == "skip" else "failed", 404,
-                            attempts=status["attempts"], msg="%s; nothing was sent" % status["msg"],
-                            requested_at=status["requested_at"], answered_at=status["answered_at"])
-    if check_mode:
-        entry = planned_entries([user_id])[0]
-        if expected_contact is not None:
-            entry["msg"] = "check mode: nothing was sent; the agent is on the expected contact"
-        return entry
-    entry = send(session, operation, user_id, options, expected_contact)
-    if options.waiter is not None and entry["outcome"] in ("completed", "accepted"):
-        entry = confirm(session, operation, entry, options.waiter, entry["contact_id"] or expected_contact)
-    return entry
-
-
 def _contact_id(body):
     contact_id = body.get("contactId") if isinstance(body, dict) else None
     if isinstance(contact_id, bool) or not isinstance(contact_id, (str, int)) or contact_id == "":
@@ -303,16 +289,3 @@ def _entry_from_answer(user_id, answer, no_active_call, requested_at):
         msg = "%s; %s" % (msg, note) if msg else note
     return result_entry(user_id, outcome, answer.status, _contact_id(answer.body), answer.message, answer.attempts,
                         answer.unanswered_attempts, msg, requested_at, utc_now())
-
-
-def _failed_entry(user_id, status, msg):
-    now = utc_now()
-    return result_entry(user_id, "failed", status, msg=msg, requested_at=now, answered_at=now)
-
-
-def run_task(module, operation):
-    """Run ``operation`` for the task's agents and return the module's result (see ``run_for_agents``)."""
-    entries, failure = run_for_agents(
-        module, lambda session, user_id, options: act_for_agent(session, operation, user_id, options, module.check_mode),
-        _failed_entry, lambda params, user_ids: task_options(params, operation, user_ids))
-    return failure or task_result(operation.in_words, entries)

@@ -18,15 +18,8 @@ from __future__ import annotations
 import time
 from collections import namedtuple
 
-from ansible_collections.cxone.recording.plugins.module_utils._batch import run_for_agents
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, describe_failure
-from ansible_collections.cxone.recording.plugins.module_utils._options import (
-    ADAPTIVE_CONCURRENCY_OPTION,
-    CONCURRENCY_OPTION,
-    USER_ID_OPTION,
-)
-from ansible_collections.cxone.recording.plugins.module_utils._results import task_result, utc_now
-from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
+from ansible_collections.cxone.recording.plugins.module_utils._results import utc_now
 
 STATUS_PATH = "get-recording-status"
 
@@ -38,10 +31,6 @@ STATUS_FIELDS = ("user_id", "outcome", "http_status", "contact_id", "segment_id"
 _ANSWER_KEYS = (("contact_id", "contactId"), ("segment_id", "segmentId"), ("interaction_id", "interactionId"),
                 ("recording_status_to_agent", "recordingStatusToAgent"),
                 ("recording_status_from_agent", "recordingStatusFromAgent"), ("status_reason", "statusReason"))
-
-RECORDING = "Recording"
-CUSTOMER_DISCONSENT = "CustomerDisconsent"
-STOP_ON_DEMAND = "StopOnDemand"
 
 # Polling while waiting: the first read after this many seconds, doubling up to the cap.
 WAIT_FIRST_DELAY = 0.5
@@ -160,26 +149,3 @@ class Waiter:
             if status["outcome"] == "found" and condition(status):
                 return WaitResult(True, status, reads, contact_id)
             delay = min(delay * 2, WAIT_DELAY_CAP)
-
-
-# -- the cxone_recording_info module's task ------------------------------------------------------
-
-def argument_spec():
-    """The options of ``cxone_recording_info``: the agents, the batch, the connection settings."""
-    spec = {"user_id": dict(USER_ID_OPTION), "concurrency": dict(CONCURRENCY_OPTION),
-            "adaptive_concurrency": dict(ADAPTIVE_CONCURRENCY_OPTION)}
-    spec.update(connection_argument_spec())
-    return spec
-
-
-def _failed_entry(user_id, status, msg):
-    now = utc_now()
-    return status_entry(user_id, "failed", status, msg=msg, requested_at=now, answered_at=now)
-
-
-def run_task(module):
-    """Read the status of the task's agents: the module's result. Reads for real in check mode too."""
-    entries, failure = run_for_agents(module, lambda session, user_id, _options: read_status(session, user_id),
-                                      _failed_entry)
-    return failure or task_result("read recording status", entries, STATUS_OUTCOMES, changed_outcomes=(),
-                                  single_agent_fields=())

@@ -54,6 +54,12 @@ def result_entry(user_id, outcome, http_status=None, contact_id=None, descriptio
     }
 
 
+def failed_entry(user_id, http_status, msg):
+    """The entry of an agent that failed before or outside its request (a bad option, a refused login)."""
+    now = utc_now()
+    return result_entry(user_id, "failed", http_status, msg=msg, requested_at=now, answered_at=now)
+
+
 def planned_entries(user_ids):
     """Check mode: what would be sent, sending nothing."""
     return [result_entry(user_id, "planned", msg="check mode: nothing was sent") for user_id in user_ids]

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.cxone.recording.plugins.module_utils._errors import SettingsError
+from ansible_collections.cxone.recording.plugins.module_utils._identifiers import has_control_character
 
 DEFAULT_ISSUER = "https://cxone.niceincontact.com"
 DEFAULT_RECORDING_API_PATH = "/interaction-recording-management-service/v1/interactions"
@@ -174,7 +175,7 @@ def check_url(name, value, allow_plain_http=False):
         raise SettingsError("%s: the URL must not carry a user name or password (user info before @); "
                             "CXone credentials have their own settings" % name)
     shown = shown_url(value)
-    if value != value.strip() or any(ord(char) < 32 or char == " " for char in value):
+    if value != value.strip() or " " in value or has_control_character(value):
         raise SettingsError("%s: %r must not contain spaces or control characters" % (name, shown))
     try:
         parts = urlsplit(value)
@@ -218,7 +219,7 @@ def _check_text(name, value):
         raise SettingsError("%s: must be a string" % name)
     if not value.strip():
         return None
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+    if has_control_character(value):
         # The value itself is not shown: it may be a secret.
         raise SettingsError("%s: must not contain control characters (such as a line break)" % name)
     return value

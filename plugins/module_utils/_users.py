@@ -17,14 +17,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import (
-    ApiError,
-    CxoneError,
-    SettingsError,
-    describe_failure,
-)
-from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
-from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
+from ansible_collections.cxone.recording.plugins.module_utils._errors import ApiError, SettingsError, describe_failure
+from ansible_collections.cxone.recording.plugins.module_utils._identifiers import has_control_character
 
 USERS_PATH = "/user-management/v1/users"
 TEAMS_SEARCH_PATH = "/user-management/v4/teams/search"
@@ -44,15 +38,6 @@ USER_HINTS = MappingProxyType({
 })
 
 
-def argument_spec():
-    """The options of ``cxone_user_info``: selectors, filters and the connection settings."""
-    spec = {name: {"type": "list", "elements": "str"} for name, _field in SELECTORS}
-    spec["status"] = {"type": "list", "elements": "str", "default": ["ACTIVE"]}
-    spec["unmatched"] = {"type": "str", "default": "fail", "choices": ["fail", "skip"]}
-    spec.update(connection_argument_spec())
-    return spec
-
-
 def _check_values(name, values):
     """Stripped selector values in order, without repeats; SettingsError names a bad one."""
     if values is None:
@@ -61,7 +46,7 @@ def _check_values(name, values):
     seen = set()
     for number, value in enumerate(values, 1):
         text = value.strip() if isinstance(value, str) else ""
-        if not text or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in text):
+        if not text or has_control_character(text):
             raise SettingsError("%s: item %d must be a non-empty value without control characters" % (name, number))
         if text.casefold() not in seen:
             seen.add(text.casefold())
@@ -184,41 +169,3 @@ def match_users(users, teams, selectors, statuses):
 
 def _sorted(users):
     return sorted(users, key=lambda user: ((user["user_name"] or "").casefold(), user["user_id"]))
-
-
-def _unmatched_words(unmatched):
-    words = []
-    for item in unmatched:
-        text = "%s %r" % (item["selector"], item["value"])
-        if item["statuses"]:
-            text += " (matches only users with status %s)" % ", ".join(item["statuses"])
-        words.append(text)
-    return "; ".join(words)
-
-
-def run_task(module):
-    """Find the users the selectors name: the module's result. Reads for real in check mode too."""
-    hide_url_credentials(module)
-    try:
-        selectors, statuses = check_selectors(module.params)
-        with open_session(module, 1) as session:
-            users = read_users(session, "DELETED" in statuses)
-            needs_teams = bool(selectors["team"]) or any(isinstance(user.get("teamId"), str) for user in users)
-            teams = read_teams(session) if needs_teams else {}
-    except CxoneError as exc:
-        return dict(exc.to_fail_json(), failed=True, changed=False, users=[], user_ids=[], unmatched=[])
-    matched, unmatched = match_users(users, teams, selectors, statuses)
-    result = {
-        "changed": False,
-        "users": matched,
-        "user_ids": [user["user_id"] for user in matched],
-        "unmatched": [{"selector": item["selector"], "value": item["value"]} for item in unmatched],
-    }
-    if unmatched and module.params["unmatched"] == "fail":
-        result["failed"] = True
-        result["msg"] = "%d selector value(s) matched no user of status %s: %s" % (
-            len(unmatched), ", ".join(statuses), _unmatched_words(unmatched))
-    else:
-        result["msg"] = "found %d user(s)%s" % (
-            len(matched), "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
-    return result

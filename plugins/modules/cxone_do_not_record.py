@@ -148,17 +148,15 @@ contact_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._recording import (
-    DO_NOT_RECORD,
-    argument_spec,
-    run_task,
-)
+from ansible_collections.cxone.recording.plugins.module_utils._batch import run_agent_task
+from ansible_collections.cxone.recording.plugins.module_utils._operations import DO_NOT_RECORD
+from ansible_collections.cxone.recording.plugins.module_utils._recording import RecordingTask, argument_spec
 from ansible_collections.cxone.recording.plugins.module_utils._results import exit_task
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(DO_NOT_RECORD), supports_check_mode=True)
-    exit_task(module, run_task(module, DO_NOT_RECORD))
+    exit_task(module, run_agent_task(module, RecordingTask(DO_NOT_RECORD, module.check_mode)))
 
 
 if __name__ == "__main__":

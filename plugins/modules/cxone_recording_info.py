@@ -131,13 +131,49 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._results import exit_task
-from ansible_collections.cxone.recording.plugins.module_utils._recording_status import argument_spec, run_task
+from ansible_collections.cxone.recording.plugins.module_utils._batch import run_agent_task
+from ansible_collections.cxone.recording.plugins.module_utils._options import (
+    ADAPTIVE_CONCURRENCY_OPTION,
+    CONCURRENCY_OPTION,
+    USER_ID_OPTION,
+)
+from ansible_collections.cxone.recording.plugins.module_utils._recording_status import (
+    STATUS_OUTCOMES,
+    read_status,
+    status_entry,
+)
+from ansible_collections.cxone.recording.plugins.module_utils._results import exit_task, task_result, utc_now
+from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
+
+
+class StatusTask:
+    """Reads each agent's recording status, for real in check mode too (it changes nothing)."""
+
+    @staticmethod
+    def check_options(params, user_ids):
+        """No option beyond the agents and the batch's, which ``run_agent_task`` checks."""
+
+    @staticmethod
+    def act(session, user_id):
+        return read_status(session, user_id)
+
+    @staticmethod
+    def failed_entry(user_id, http_status, msg):
+        now = utc_now()
+        return status_entry(user_id, "failed", http_status, msg=msg, requested_at=now, answered_at=now)
+
+    @staticmethod
+    def result(entries):
+        return task_result("read recording status", entries, STATUS_OUTCOMES, changed_outcomes=(),
+                           single_agent_fields=())
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    exit_task(module, run_task(module))
+    spec = {"user_id": dict(USER_ID_OPTION), "concurrency": dict(CONCURRENCY_OPTION),
+            "adaptive_concurrency": dict(ADAPTIVE_CONCURRENCY_OPTION)}
+    spec.update(connection_argument_spec())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    exit_task(module, run_agent_task(module, StatusTask()))
 
 
 if __name__ == "__main__":

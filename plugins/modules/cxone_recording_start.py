@@ -156,17 +156,15 @@ contact_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._recording import (
-    START,
-    argument_spec,
-    run_task,
-)
+from ansible_collections.cxone.recording.plugins.module_utils._batch import run_agent_task
+from ansible_collections.cxone.recording.plugins.module_utils._operations import START
+from ansible_collections.cxone.recording.plugins.module_utils._recording import RecordingTask, argument_spec
 from ansible_collections.cxone.recording.plugins.module_utils._results import exit_task
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(START), supports_check_mode=True)
-    exit_task(module, run_task(module, START))
+    exit_task(module, run_agent_task(module, RecordingTask(START, module.check_mode)))
 
 
 if __name__ == "__main__":

@@ -143,13 +143,57 @@ unmatched:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._results import exit_task
-from ansible_collections.cxone.recording.plugins.module_utils._users import argument_spec, run_task
+from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError
+from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
+from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
+from ansible_collections.cxone.recording.plugins.module_utils._users import (
+    SELECTORS,
+    check_selectors,
+    match_users,
+    read_teams,
+    read_users,
+)
+
+
+def _unmatched_words(unmatched):
+    words = []
+    for item in unmatched:
+        text = "%s %r" % (item["selector"], item["value"])
+        if item["statuses"]:
+            text += " (matches only users with status %s)" % ", ".join(item["statuses"])
+        words.append(text)
+    return "; ".join(words)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    exit_task(module, run_task(module))
+    spec = {name: {"type": "list", "elements": "str"} for name, _field in SELECTORS}
+    spec["status"] = {"type": "list", "elements": "str", "default": ["ACTIVE"]}
+    spec["unmatched"] = {"type": "str", "default": "fail", "choices": ["fail", "skip"]}
+    spec.update(connection_argument_spec())
+    # Reads for real in check mode too: it changes nothing.
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    hide_url_credentials(module)
+    try:
+        selectors, statuses = check_selectors(module.params)
+        with open_session(module, 1) as session:
+            users = read_users(session, "DELETED" in statuses)
+            needs_teams = bool(selectors["team"]) or any(isinstance(user.get("teamId"), str) for user in users)
+            teams = read_teams(session) if needs_teams else {}
+    except CxoneError as exc:
+        module.fail_json(**dict(exc.to_fail_json(), changed=False, users=[], user_ids=[], unmatched=[]))
+    matched, unmatched = match_users(users, teams, selectors, statuses)
+    result = {
+        "changed": False,
+        "users": matched,
+        "user_ids": [user["user_id"] for user in matched],
+        "unmatched": [{"selector": item["selector"], "value": item["value"]} for item in unmatched],
+    }
+    if unmatched and module.params["unmatched"] == "fail":
+        module.fail_json(msg="%d selector value(s) matched no user of status %s: %s" % (
+            len(unmatched), ", ".join(statuses), _unmatched_words(unmatched)), **result)
+    result["msg"] = "found %d user(s)%s" % (
+        len(matched), "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

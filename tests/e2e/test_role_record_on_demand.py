@@ -131,7 +131,7 @@ BAD_PLANS = {
     "stop and start": ([{"action": "start", "user_ids": [C, A]}, {"action": "stop", "user_ids": [B, A]}],
                        "agent %s is in a stop entry (entry 2) and a start entry (entry 1)" % A),
     "two media types": ([{"action": "start", "user_ids": [A]}, {"action": "start", "user_ids": [A], "media_type": "voiceAndScreen"}],
-                        "agent %s is started with different media types (voice in entry 1, voiceAndScreen in entry 2)" % A),
+                        "agent %s is given different media types for start (voice in entry 1, voiceAndScreen in entry 2)" % A),
     "unknown no_active_call": ([{"action": "stop", "user_ids": [A]}], "record_on_demand_no_active_call"),
     "concurrency out of range": ([{"action": "stop", "user_ids": [A]}],
                                  "record_on_demand_concurrency: must be a whole number from 1 to 64, got 65"),

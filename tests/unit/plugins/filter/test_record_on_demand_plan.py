@@ -107,7 +107,7 @@ def test_an_agent_stopped_and_started_makes_the_plan_ambiguous():
 
 def test_two_media_types_for_one_agent_make_the_plan_ambiguous():
     message = refusal([{"action": "start", "user_ids": ["a"]}, {"action": "start", "user_ids": ["a"], "media_type": "voiceAndScreen"}])
-    assert "agent a is started with different media types (voice in entry 1, voiceAndScreen in entry 2)" in message
+    assert "agent a is given different media types for start (voice in entry 1, voiceAndScreen in entry 2)" in message
 
 
 def test_a_long_list_of_ambiguous_agents_is_cut_short():

@@ -12,12 +12,10 @@ import pytest
 
 from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
 from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
+from ansible_collections.cxone.recording.plugins.module_utils._operations import DO_NOT_RECORD, START, STOP
 from ansible_collections.cxone.recording.plugins.module_utils._recording import (
-    DO_NOT_RECORD,
-    START,
-    STOP,
+    RecordingTask,
     TaskOptions,
-    act_for_agent,
     argument_spec,
     send,
 )
@@ -43,6 +41,10 @@ def session(server):
 
 def options(media_type=None, no_active_call="fail", expected_contacts=None, waiter=None, only_when_needed=False):
     return TaskOptions(media_type, no_active_call, expected_contacts or {}, waiter, only_when_needed)
+
+
+def act_for_agent(session, operation, user_id, task_options, check_mode):
+    return RecordingTask(operation, check_mode, task_options).act(session, user_id)
 
 
 def op_path(operation):

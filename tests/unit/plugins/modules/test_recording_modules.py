@@ -10,21 +10,27 @@ module options pointing at the scripted server. Each test reads the JSON the mod
 
 from __future__ import annotations
 
+import importlib
 from urllib.parse import quote, quote_plus
 
 import pytest
 
-from ansible_collections.cxone.recording.plugins.module_utils._recording import DO_NOT_RECORD, START, STOP
+from ansible_collections.cxone.recording.plugins.module_utils._operations import (
+    DO_NOT_RECORD,
+    OPERATIONS,
+    START,
+    STOP,
+)
 from ansible_collections.cxone.recording.plugins.module_utils._results import OUTCOMES
 from ansible_collections.cxone.recording.plugins.module_utils._session import INSECURE_WARNING
 from ansible_collections.cxone.recording.plugins.module_utils._settings import DEFAULT_RECORDING_API_PATH
-from ansible_collections.cxone.recording.plugins.modules import (
-    cxone_do_not_record,
-    cxone_recording_start,
-    cxone_recording_stop,
-)
 
-MODULES = {cxone_recording_start: START, cxone_recording_stop: STOP, cxone_do_not_record: DO_NOT_RECORD}
+MODULES = {importlib.import_module("ansible_collections.cxone.recording.plugins.modules." + operation.module): operation
+           for operation in OPERATIONS}
+BY_OPERATION = {operation: module for module, operation in MODULES.items()}
+cxone_recording_start = BY_OPERATION[START]
+cxone_recording_stop = BY_OPERATION[STOP]
+cxone_do_not_record = BY_OPERATION[DO_NOT_RECORD]
 
 
 def module_id(module):

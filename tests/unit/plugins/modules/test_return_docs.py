@@ -4,27 +4,27 @@
 
 """The recording modules' RETURN documentation is the result the code builds, and alike in each.
 
-ansible-core has no fragments for RETURN, so each module writes its own; this keeps the three
+ansible-core has no fragments for RETURN, so each module writes its own; this keeps the
 copies equal and equal to ``_results.py`` (only the samples of CXone's text may differ).
 """
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import yaml
+
+from ansible_collections.cxone.recording.plugins.module_utils._operations import OPERATIONS
 
 from ansible_collections.cxone.recording.plugins.module_utils._results import (
     OUTCOMES,
     RESULT_FIELDS,
     SINGLE_AGENT_FIELDS,
 )
-from ansible_collections.cxone.recording.plugins.modules import (
-    cxone_do_not_record,
-    cxone_recording_start,
-    cxone_recording_stop,
-)
 
-MODULES = (cxone_recording_start, cxone_recording_stop, cxone_do_not_record)
+MODULES = tuple(importlib.import_module("ansible_collections.cxone.recording.plugins.modules." + operation.module)
+                for operation in OPERATIONS)
 
 
 def documented(module):
@@ -45,7 +45,7 @@ def test_return_documents_the_entry_fields_the_code_builds(module):
     assert set(returned["summary"]["sample"]) == set(OUTCOMES) | {"total"}
 
 
-def test_the_three_modules_document_their_results_alike():
+def test_the_recording_modules_document_their_results_alike():
     first = without_samples(documented(MODULES[0]))
     for module in MODULES[1:]:
         assert without_samples(documented(module)) == first, module.__name__
