@@ -35,7 +35,7 @@ options:
     description:
       - The plan, a list of entries, or the same list as JSON or YAML text (what an AWX survey's
         textarea gives).
-      - Each entry has C(action) (V(start), V(stop) or V(do_not_record)), C(user_ids) (one user
+      - Each entry has C(action) (V(start), V(stop), V(do_not_record), V(mask) or V(unmask)), C(user_ids) (one user
         id, a comma-separated string or a list; C(user_id) is an alias) and, for V(start) only,
         C(media_type) (V(voice), the default, or V(voiceAndScreen)).
       - Instead of or besides C(user_ids), an entry may name agents by C(user_names) (login
@@ -110,6 +110,14 @@ _value:
     start:
       description: The agents whose recording starts, per media type (V(voice), V(voiceAndScreen)).
       type: dict
+    mask:
+      description: The agents whose call's recording is masked.
+      type: list
+      elements: str
+    unmask:
+      description: The agents whose call's recording is unmasked.
+      type: list
+      elements: str
     conflicts:
       description: Agents of start entries that are also in a do-not-record entry; they are not started.
       type: list
@@ -252,15 +260,19 @@ def _first_entry(seen, action):
     return min(found.values()) if isinstance(found, dict) else found
 
 
+def _with_article(action):
+    return ("an %s" if action[0] in "aeiou" else "a %s") % action
+
+
 def _ambiguities(named):
     """Why the plan is ambiguous: per agent, the entries that contradict each other."""
     reasons = []
     for user_id, seen in named.items():
         for operation in PLANNED:
             if operation.name in seen and operation.contradicts in seen:
-                reasons.append("agent %s is in a %s entry (entry %d) and a %s entry (entry %d)"
-                               % (user_id, operation.name, _first_entry(seen, operation.name), operation.contradicts,
-                                  _first_entry(seen, operation.contradicts)))
+                reasons.append("agent %s is in %s entry (entry %d) and %s entry (entry %d)"
+                               % (user_id, _with_article(operation.name), _first_entry(seen, operation.name),
+                                  _with_article(operation.contradicts), _first_entry(seen, operation.contradicts)))
             media = seen.get(operation.name) if operation.takes_media_type else None
             if media and len(media) > 1:
                 reasons.append("agent %s is given different media types for %s (%s)"

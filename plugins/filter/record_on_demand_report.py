@@ -44,6 +44,12 @@ options:
   start_voice_and_screen:
     description: The registered result of the M(cxone.recording.cxone_recording_start) task for V(voiceAndScreen).
     type: dict
+  mask:
+    description: The registered result of the M(cxone.recording.cxone_recording_mask) task.
+    type: dict
+  unmask:
+    description: The registered result of the M(cxone.recording.cxone_recording_unmask) task.
+    type: dict
 seealso:
   - plugin: cxone.recording.record_on_demand_plan
     plugin_type: filter
@@ -95,7 +101,7 @@ _value:
       type: list
       elements: dict
     summary:
-      description: One readable line per action (do-not-record, stop, start), also for actions with no agents.
+      description: One readable line per action (do-not-record, stop, start, mask, unmask), also for actions with no agents.
       type: list
       elements: str
 """

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.cxone.recording.plugins.module_utils._auth import token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, redact
 from ansible_collections.cxone.recording.plugins.module_utils._responses import is_html
 

@@ -4,34 +4,38 @@
 
 """Logging in to CXone and keeping a valid token: the one implementation of the token lifecycle.
 
+For internal use by the cxone.recording collection only; not a public API.
+
 Used in the module's own process (``connection: local``) and inside the ``cxone_api``
-connection plugin's persistent process alike. OIDC discovery names the token endpoint; the
-password grant logs in with an access key, the refresh grant renews; API discovery finds the
-tenant's API base URL.
+connection plugin's persistent process alike. The password grant logs in with an access key,
+the refresh grant renews; where to log in and the tenant's API come from ``_discovery``.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
-import json
 import math
 import threading
 import time
 
+from ansible_collections.cxone.recording.plugins.module_utils._discovery import (
+    LOGIN_REQUEST_BUDGET,
+    answer_failure,
+    discover_api_endpoint,
+    discover_token_endpoint,
+    not_understood,
+)
 from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     LOGIN_HINTS,
-    NO_HINTS,
     ApiError,
     AuthError,
     CxoneError,
     SettingsError,
-    describe_failure,
-    redact,
     status_hint,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._settings import check_url, is_bearer_token
+from ansible_collections.cxone.recording.plugins.module_utils._settings import is_bearer_token
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import Token, jwt_claims
 from ansible_collections.cxone.recording.plugins.module_utils._transport import worst_case_seconds
 
 # Renew this long before expiry, but never more than a tenth of a token's life, so that
@@ -45,11 +49,6 @@ RENEWAL_RETRY_INTERVAL = 5.0
 REFUSED_LOGIN_STATUSES = frozenset((400, 401, 403))
 # CXone documents about an hour; used when an answer leaves out expires_in.
 DEFAULT_LIFETIME = 3600.0
-# Each request of the login path (OpenID discovery, a token grant, API discovery) stops
-# retrying after this many seconds, whatever timeout and retries say, so that the longest
-# login one call to the cxone_api connection can make (see login_path_worst_case) ends
-# within its persistent_command_timeout (300 s by default).
-LOGIN_REQUEST_BUDGET = 60.0
 # The most login-path requests one call makes: OpenID discovery, a refused refresh, the
 # login after it, API discovery.
 LOGIN_PATH_REQUESTS = 4
@@ -60,63 +59,10 @@ def login_path_worst_case(timeout, retries):
     return LOGIN_PATH_REQUESTS * worst_case_seconds(timeout, retries, LOGIN_REQUEST_BUDGET)
 
 
-def token_fingerprint(token):
-    """A short, non-reversible name for a token: safe to log or pass between processes."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
-
-
-def jwt_claims(token):
-    """The claims of a JWT, or {} when ``token`` is not one.
-
-    The signature is not checked: the claims only choose where to discover the API and when a
-    token given by the user expires; CXone itself judges the token.
-    """
-    parts = token.split(".") if isinstance(token, str) else []
-    if len(parts) != 3:
-        return {}
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")).decode("utf-8"))
-    except (ValueError, UnicodeError, RecursionError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
 def utc_text(wall_time):
     """A wall-clock time as ISO 8601 UTC, e.g. 2026-11-27T16:05:00Z."""
     moment = datetime.datetime.fromtimestamp(wall_time, datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Token:
-    """An access token and when to renew it. ``repr`` shows only its fingerprint.
-
-    Times are on the authenticator's monotonic clock. ``given``: the user's access_token, not
-    one this collection obtained; ``rejected``: CXone answered 401 to it.
-    """
-
-    __slots__ = ("access_token", "refresh_token", "renew_at", "expires_at", "claims", "fingerprint",
-                 "from_renewal", "given", "rejected", "worked")
-
-    def __init__(self, access_token, expires_at, renew_at, refresh_token=None, claims=None, from_renewal=False,
-                 given=False):
-        self.access_token = access_token
-        self.refresh_token = refresh_token
-        self.expires_at = expires_at
-        self.renew_at = renew_at
-        self.claims = claims or {}
-        self.fingerprint = token_fingerprint(access_token)
-        self.from_renewal = from_renewal
-        self.given = given
-        self.rejected = False
-        # Whether CXone accepted it at least once (see Authenticator.confirm).
-        self.worked = False
-
-    def __repr__(self):
-        return "Token(%s)" % self.fingerprint
-
-    def usable(self, now):
-        return not self.rejected and now < self.expires_at
 
 
 def renewal_time(expires_at, lifetime):
@@ -224,36 +170,11 @@ class Authenticator:
         return (self.settings.client_secret, self.settings.access_key_secret, self.settings.access_token,
                 token and token.access_token, token and token.refresh_token)
 
-    def _failure(self, what, reply, hints=NO_HINTS):
-        message = redact(reply.message, self._secrets())
-        return AuthError("%s failed: %s" % (what, describe_failure(reply.status, message, hints)), reply.status)
-
-    def _not_understood(self, what, reply, problem):
-        """An answer of the login path that is not what the protocol promises, with its status and,
-        when the body is not JSON, what it is instead."""
-        details = "HTTP %s" % reply.status
-        if not reply.body_is_json:
-            details += "; the body is not JSON: %s" % (redact(reply.message, self._secrets()) or "empty")
-        return AuthError("%s: %s (%s)" % (what, problem, details), reply.status)
-
-    def _get_json(self, url, what, params=None):
-        reply = self.transport.request("GET", url, what, params=params, budget=LOGIN_REQUEST_BUDGET)
-        if not reply.ok:
-            raise self._failure(what, reply)
-        if not isinstance(reply.body, dict):
-            raise self._not_understood(what, reply, "the answer is not a JSON object")
-        return reply
-
     def token_endpoint(self):
         """The token endpoint named by the issuer's OpenID configuration (fetched once)."""
         with self._lock:
             if self._token_endpoint is None:
-                what = "OpenID discovery at issuer %s" % self.settings.issuer
-                reply = self._get_json(self.settings.issuer + "/.well-known/openid-configuration", what)
-                endpoint = reply.body.get("token_endpoint")
-                if not isinstance(endpoint, str) or not endpoint:
-                    raise self._not_understood(what, reply, "the answer names no token_endpoint")
-                self._token_endpoint = self._checked_discovered_url("token_endpoint", endpoint, what)
+                self._token_endpoint = discover_token_endpoint(self.settings, self.transport, self._secrets())
             return self._token_endpoint
 
     def tenant_id(self):
@@ -273,20 +194,8 @@ class Authenticator:
         with self._lock:
             if self._api_base_url is None:
                 tenant = self.tenant_id()
-                what = "API discovery for tenant %s" % tenant
-                reply = self._get_json(self.settings.issuer + "/.well-known/cxone-configuration", what,
-                                       params={"tenantId": tenant})
-                endpoint = reply.body.get("api_endpoint")
-                if not isinstance(endpoint, str) or not endpoint:
-                    raise self._not_understood(what, reply, "the answer has no api_endpoint; set api_endpoint")
-                self._api_base_url = self._checked_discovered_url("api_endpoint", endpoint, what)
+                self._api_base_url = discover_api_endpoint(self.settings, self.transport, tenant, self._secrets())
             return self._api_base_url
-
-    def _checked_discovered_url(self, name, url, what):
-        try:
-            return check_url(name, url, self.settings.allow_plain_http)
-        except SettingsError as exc:
-            raise AuthError("%s: discovered %s" % (what, exc.msg), 200) from None
 
     # -- grants ------------------------------------------------------------------------------
 
@@ -298,11 +207,11 @@ class Authenticator:
             headers={"Accept": "application/json",
                      "Authorization": basic_authorization(self.settings.client_id, self.settings.client_secret)})
         if not reply.ok:
-            raise self._failure(what, reply, LOGIN_HINTS)
+            raise answer_failure(what, reply, self._secrets(), LOGIN_HINTS)
         body = reply.body if isinstance(reply.body, dict) else {}
         access_token = body.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise self._not_understood(what, reply, "the token endpoint answered without an access_token")
+            raise not_understood(what, reply, "the token endpoint answered without an access_token", self._secrets())
         if not is_bearer_token(access_token):
             raise AuthError("%s: the token endpoint answered with an access_token that is not a valid "
                             "bearer token (characters outside RFC 6750)" % what, reply.status)

@@ -47,7 +47,7 @@ import time
 
 from ansible.module_utils.connection import Connection, ConnectionError as ConnectionSocketError
 
-from ansible_collections.cxone.recording.plugins.module_utils._auth import token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     AuthError,
     CxoneError,

@@ -15,10 +15,15 @@ its module file, and the steps CONTRIBUTING.md lists.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+from ansible_collections.cxone.recording.plugins.module_utils._errors import RECORDING_HINTS
+
 # The words of CXone's recording status (get-recording-status): recordingStatusToAgent and statusReason.
 RECORDING = "Recording"
 STOP_ON_DEMAND = "StopOnDemand"
 CUSTOMER_DISCONSENT = "CustomerDisconsent"
+MASK_REASON = "Mask"
 
 MEDIA_TYPES = ("voice", "voiceAndScreen")
 COLLECTION = "cxone.recording"
@@ -38,6 +43,22 @@ def _disconsent_in_force(status):
     return status["status_reason"] == CUSTOMER_DISCONSENT and not _recording(status)
 
 
+def _masked(status):
+    return status["status_reason"] == MASK_REASON
+
+
+def _not_masked(status):
+    return status["status_reason"] != MASK_REASON
+
+
+# What CXone's Masking API answers differently from Record on Demand.
+MASKING_HINTS = MappingProxyType({
+    **RECORDING_HINTS,
+    403: 'the calling user lacks the "Interactions Hub > APIs > Multi-ACD Masking API" permission',
+    422: "CXone cannot mask an internal (agent-to-agent) call; nothing was masked, and the request was not retried",
+})
+
+
 class Operation:
     """One operation of CXone's recording service, keyed by the agent's user id.
 
@@ -48,12 +69,13 @@ class Operation:
     ``media_type`` option (query ``mediaType``); ``guards_contact``: it has ``expected_contacts``;
     ``planned``: the role's plan accepts it as an ``action``; ``contradicts``: the operation
     that makes a plan ambiguous when one agent is in entries of both; ``starts_recording``: a
-    do-not-record of the same agent in the same plan wins over it (it is reported as a conflict).
+    do-not-record of the same agent in the same plan wins over it (it is reported as a conflict);
+    ``hints``: what CXone's failed answers mean for it, by HTTP status.
     """
 
     # pylint: disable-next=too-many-arguments
     def __init__(self, name, module, path, in_words, goal, confirmed_when, takes_media_type=False,
-                 guards_contact=False, planned=True, contradicts=None, starts_recording=False):
+                 guards_contact=False, planned=True, contradicts=None, starts_recording=False, hints=RECORDING_HINTS):
         self.name = name
         self.module = module
         self.path = path
@@ -65,6 +87,7 @@ class Operation:
         self.planned = planned
         self.contradicts = contradicts
         self.starts_recording = starts_recording
+        self.hints = hints
 
     @property
     def fqcn(self):
@@ -99,10 +122,15 @@ STOP = Operation("stop", "cxone_recording_stop", "stop-recording-on-demand", "st
                  contradicts="start")
 DO_NOT_RECORD = Operation("do_not_record", "cxone_do_not_record", "do-not-record", "do not record",
                           "not recording, reason CustomerDisconsent", _disconsent_in_force, guards_contact=True)
+MASK = Operation("mask", "cxone_recording_mask", "mask", "mask recording", "masked (reason Mask)", _masked,
+                 guards_contact=True, contradicts="unmask", hints=MASKING_HINTS)
+UNMASK = Operation("unmask", "cxone_recording_unmask", "unmask", "unmask recording",
+                   "not masked (a reason other than Mask)", _not_masked, guards_contact=True, contradicts="mask",
+                   hints=MASKING_HINTS)
 
 # In the order the role applies a plan: a customer's refusal holds before anything could start
-# recording, and a stop before a start.
-OPERATIONS = (DO_NOT_RECORD, STOP, START)
+# recording, a stop before a start, and masks after the recording they mask has started.
+OPERATIONS = (DO_NOT_RECORD, STOP, START, MASK, UNMASK)
 PLANNED = tuple(operation for operation in OPERATIONS if operation.planned)
 
 

@@ -26,7 +26,7 @@ DECREASE_INTERVAL = 1.0
 
 
 class AdaptiveLimit:
-    """A gate for a batch's requests: ``with limit.slot() as slot: ...; slot.answered(status)``."""
+    """A gate for a batch's requests: ``acquire()`` before each request, ``release(status)`` after it."""
 
     def __init__(self, maximum, clock=time.monotonic):
         self.maximum = maximum
@@ -78,26 +78,3 @@ class AdaptiveLimit:
             elif status is not None:
                 self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
             self._condition.notify_all()
-
-    def slot(self):
-        return _Slot(self)
-
-
-class _Slot:
-    """One request's place in flight; ``answered(status, retry_after)`` reports how it ended."""
-
-    def __init__(self, limit):
-        self._limit = limit
-        self._status = None
-        self._retry_after = None
-
-    def answered(self, status, retry_after=None):
-        self._status = status
-        self._retry_after = retry_after
-
-    def __enter__(self):
-        self._limit.acquire()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._limit.release(self._status, self._retry_after)

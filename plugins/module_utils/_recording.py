@@ -170,7 +170,7 @@ def send(session, operation, user_id, options, expected_contact=None):
         return result_entry(user_id, "failed", getattr(exc, "status", None), attempts=getattr(exc, "attempts", 0),
                             unanswered_attempts=getattr(exc, "unanswered_attempts", 0),
                             msg="user %s: %s" % (user_id, exc.msg), requested_at=requested_at, answered_at=utc_now())
-    entry = _entry_from_answer(user_id, answer, options.no_active_call, requested_at)
+    entry = _entry_from_answer(operation, user_id, answer, options.no_active_call, requested_at)
     landed_on = entry["contact_id"]
     if expected_contact and landed_on is not None and landed_on != expected_contact \
             and entry["outcome"] in ("completed", "accepted"):
@@ -265,7 +265,7 @@ def _contact_id(body):
     return str(contact_id)
 
 
-def _entry_from_answer(user_id, answer, no_active_call, requested_at):
+def _entry_from_answer(operation, user_id, answer, no_active_call, requested_at):
     msg = None
     if answer.ok and answer.html:
         # A proxy or portal's page, not CXone's API: the request may never have reached CXone.
@@ -283,7 +283,7 @@ def _entry_from_answer(user_id, answer, no_active_call, requested_at):
         msg = "user %s has no active call, skipped (%s)" % (user_id, describe_failure(404, answer.message, NO_HINTS))
     else:
         outcome = "failed"
-        msg = "user %s: %s" % (user_id, describe_failure(answer.status, answer.message))
+        msg = "user %s: %s" % (user_id, describe_failure(answer.status, answer.message, operation.hints))
     if answer.unanswered_attempts:
         note = "%d earlier attempt(s) got no answer and may have taken effect" % answer.unanswered_attempts
         msg = "%s; %s" % (msg, note) if msg else note

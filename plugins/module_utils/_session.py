@@ -22,6 +22,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._broker import Bro
 from ansible_collections.cxone.recording.plugins.module_utils._pacing import AdaptiveLimit
 from ansible_collections.cxone.recording.plugins.module_utils._settings import (
     SETTING_NAMES,
+    tls_verify,
     url_credentials,
     validate_settings,
 )
@@ -55,9 +56,8 @@ def _transport(timeout, retries, validate_certs, ca_path, concurrency, adaptive,
     if not validate_certs:
         warn(INSECURE_WARNING)
         disable_insecure_warnings()
-    verify = (ca_path or True) if validate_certs else False
     pacing = AdaptiveLimit(concurrency) if adaptive else None
-    return Transport(timeout, retries, verify, pool_size=concurrency, pacing=pacing)
+    return Transport(timeout, retries, tls_verify(validate_certs, ca_path), pool_size=concurrency, pacing=pacing)
 
 
 def _brokered_session(socket_path, concurrency, adaptive, warn):

@@ -4,6 +4,8 @@
 
 """The one table of connection settings, and their validation.
 
+For internal use by the cxone.recording collection only; not a public API.
+
 Module argument specs, environment fallbacks and the connection plugin's options all come
 from ``SETTINGS``; the documentation fragments are checked against it by the unit tests.
 Validation happens here, before any request is sent, and names the setting at fault.
@@ -92,10 +94,15 @@ class Settings(namedtuple("Settings", SETTING_NAMES)):
 
     @property
     def verify(self):
-        """The ``verify`` argument of requests: a CA bundle, or whether to verify at all."""
-        if not self.validate_certs:
-            return False
-        return self.ca_path or True
+        """The ``verify`` argument of requests for these settings (see ``tls_verify``)."""
+        return tls_verify(self.validate_certs, self.ca_path)
+
+
+def tls_verify(validate_certs, ca_path):
+    """The ``verify`` argument of requests: a CA bundle, or whether to verify at all."""
+    if not validate_certs:
+        return False
+    return ca_path or True
 
 
 def connection_argument_spec():

@@ -4,6 +4,8 @@
 
 """HTTP to CXone: one ``requests.Session``, timeouts, TLS and retries with backoff.
 
+For internal use by the cxone.recording collection only; not a public API.
+
 Requests carry only the collection's own credentials: a ``~/.netrc`` is never applied, while
 proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) are. A certificate that fails
 verification is final; any other failure during TLS is a lost connection like the rest.
@@ -18,16 +20,17 @@ from __future__ import annotations
 import email.utils
 import random
 import re
-import ssl
 import threading
 import time
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, TransportError
-from ansible_collections.cxone.recording.plugins.module_utils._responses import (
-    decode_json,
-    message_from_body,
-    summarise_text,
+from ansible_collections.cxone.recording.plugins.module_utils._connection_failures import (
+    failure_reason,
+    failure_without_answer,
+    lost_connection,
+    origin,
 )
+from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, TransportError
+from ansible_collections.cxone.recording.plugins.module_utils._responses import decode_json, message_from_body
 
 try:
     import requests
@@ -221,7 +224,7 @@ class Transport:
             if self._pacing is not None and not self._pacing.acquire(
                     None if deadline is None else deadline - self._clock()):
                 raise TransportError("%s: not sent to %s: CXone asked the batch to pause (Retry-After) beyond this "
-                                     "request's time limit of %g s" % (what, _origin(url), budget), attempts - 1, unanswered)
+                                     "request's time limit of %g s" % (what, origin(url), budget), attempts - 1, unanswered)
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, timeout=timeout, verify=self.verify,
@@ -230,9 +233,9 @@ class Transport:
             except requests.exceptions.RequestException as exc:
                 self._released(None)
                 self._report(method, url, None, started)
-                lost = _lost_connection(exc)
+                lost = lost_connection(exc)
                 if lost is None:
-                    raise _failure_without_answer(exc, what, url, attempts, unanswered) from None
+                    raise failure_without_answer(exc, what, url, attempts, unanswered) from None
                 if lost:
                     unanswered += 1
                 delay = backoff_delay(attempts, rand=self._jitter)
@@ -241,7 +244,7 @@ class Transport:
                         if retry and attempts <= self.retries and deadline is not None else ""
                     raise TransportError(
                         "%s: no answer from %s after %d attempt(s)%s: %s"
-                        % (what, _origin(url), attempts, limit, _reason(exc)), attempts, unanswered) from None
+                        % (what, origin(url), attempts, limit, failure_reason(exc)), attempts, unanswered) from None
                 self._sleep(delay)
                 continue
 
@@ -249,7 +252,7 @@ class Transport:
             if content is None:
                 self._released(response.status_code)
                 raise TransportError("%s: the answer of %s (HTTP %s) is longer than %d bytes and was not read"
-                                     % (what, _origin(url), response.status_code, self.max_answer_bytes),
+                                     % (what, origin(url), response.status_code, self.max_answer_bytes),
                                      attempts, unanswered)
             try:
                 reply = Reply(response.status_code, _decoded(content, response.encoding),
@@ -260,7 +263,7 @@ class Transport:
                 # No answer, however odd, may end a task with a Python error; only the error's
                 # type is named, its text could quote the answer.
                 raise TransportError("%s: the answer of %s (HTTP %s) could not be read (%s)"
-                                     % (what, _origin(url), response.status_code, type(exc).__name__),
+                                     % (what, origin(url), response.status_code, type(exc).__name__),
                                      attempts, unanswered) from None
             self._released(reply.status, retry_after)
             if reply.status in RETRYABLE_STATUSES:
@@ -313,132 +316,6 @@ def _decoded(content, encoding):
         return content.decode(encoding or "utf-8", errors="replace")
     except LookupError:
         return content.decode("utf-8", errors="replace")
-
-
-def _chain(exc):
-    """``exc`` and the errors it wraps (urllib3's ``reason``, arguments, causes), outermost first."""
-    found = []
-    pending = [exc]
-    while pending and len(found) < 20:
-        current = pending.pop(0)
-        if not isinstance(current, BaseException) or any(current is seen for seen in found):
-            continue
-        found.append(current)
-        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
-        pending.extend((getattr(current, "reason", None), current.__cause__, current.__context__))
-    return found
-
-
-def _verification_failure(exc):
-    """The certificate verification error inside ``exc``, or None."""
-    for error in _chain(exc):
-        if isinstance(error, ssl.SSLCertVerificationError):
-            return error
-    return None
-
-
-def _during_handshake(exc):
-    """True when the error came from the TLS handshake, before anything of the request was sent."""
-    for error in _chain(exc):
-        trace = error.__traceback__
-        while trace is not None:
-            if trace.tb_frame.f_code.co_name == "do_handshake":
-                return True
-            trace = trace.tb_next
-    return False
-
-
-def _lost_connection(exc):
-    """For an error without an answer: None when retrying cannot help, else whether the request
-    may have reached CXone (to be counted in ``unanswered_attempts``)."""
-    if _verification_failure(exc) is not None:
-        return None
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
-        # An answer began but could not be read: the request was received.
-        return True
-    if not isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
-        return None
-    # Only a refused or unresolvable connection, or a failed TLS handshake, is known not to
-    # have reached CXone.
-    return not (isinstance(exc, requests.exceptions.ConnectTimeout) or _never_sent(exc) or _during_handshake(exc))
-
-
-def _failure_without_answer(exc, what, url, attempts, unanswered):
-    failure = _verification_failure(exc)
-    if failure is not None:
-        return TransportError(
-            "%s: TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that "
-            "signs it, or validate_certs: false for a test system"
-            % (what, _origin(url), _words(failure)), attempts, unanswered)
-    # Only the error's type: its text may quote the request, headers included.
-    return TransportError("%s: request to %s failed (%s)" % (what, _origin(url), type(exc).__name__),
-                          attempts, unanswered)
-
-
-def _never_sent(exc):
-    """True for connection errors raised before the request could reach the server."""
-    text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "NameResolutionError",
-                                             "Connection refused", "Failed to resolve"))
-
-
-def _reason(exc):
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "timed out (timeout is the number of seconds allowed per request)"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "the answer was cut off"
-    if isinstance(exc, requests.exceptions.ContentDecodingError):
-        return "the answer's compressed body could not be decoded"
-    return _words(_root_cause(exc), during_handshake=_during_handshake(exc))
-
-
-def _root_cause(exc):
-    """The innermost error ``exc`` wraps, following one path of reasons, arguments and causes."""
-    current = exc
-    for _depth in range(10):
-        nested = getattr(current, "reason", None)
-        if not isinstance(nested, BaseException):
-            nested = next((arg for arg in current.args if isinstance(arg, BaseException)), None)
-        if nested is None:
-            nested = current.__cause__ or current.__context__
-        if nested is None or nested is current:
-            break
-        current = nested
-    return current
-
-
-_SSL_LIBRARY_TAG = re.compile(r"^\[[A-Z0-9_]+: [A-Z0-9_]+\]\s*")
-_SSL_SOURCE_TAG = re.compile(r"\s*\(_ssl\.c:\d+\)$")
-
-
-def _words(error, during_handshake=False):
-    """An error's reason as a sentence, without the library's nested repr, tuples or addresses."""
-    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-        return error.verify_message.rstrip(".")
-    text = ""
-    if isinstance(error, OSError) and error.strerror:
-        text = error.strerror
-    elif error.args and isinstance(error.args[0], str):
-        text = error.args[0]
-    text = _SSL_SOURCE_TAG.sub("", _SSL_LIBRARY_TAG.sub("", text))
-    # urllib3 prefixes "<urllib3.connection.HTTPSConnection object at 0x...>: "; drop it.
-    if text.startswith("<") and ">: " in text:
-        text = text.split(">: ", 1)[1]
-    if not text or text.startswith(("(", "<", "[")):
-        text = " ".join(re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", type(error).__name__)).lower()
-    if isinstance(error, ssl.SSLError) and getattr(error, "reason", None) == "WRONG_VERSION_NUMBER":
-        text += " (is it a plain http:// server?)"
-    if during_handshake:
-        text = "TLS handshake failed: %s" % text
-    elif isinstance(error, ssl.SSLError):
-        text = "TLS error: %s" % text
-    return summarise_text(text, 160)
-
-
-def _origin(url):
-    """scheme://host[:port] of a URL: enough to say where, without paths or queries."""
-    scheme, _sep, rest = url.partition("://")
-    return "%s://%s" % (scheme, rest.split("/", 1)[0])
 
 
 def disable_insecure_warnings():

@@ -158,7 +158,8 @@ def test_do_not_record_job(tmp_path, sandbox_server, tenant):
     contact = tenant.agent_state(E)["contact"]
     assert contact["do_not_record"] is True and contact["recording"] == "off"
     assert job.report["summary"] == ["do_not_record: 1 agent: 1 completed", "stop: no agents, not run",
-                                     "start: no agents, not run"]
+                                     "start: no agents, not run", "mask: no agents, not run",
+                                     "unmask: no agents, not run"]
     assert leaks(job) == []
 
 

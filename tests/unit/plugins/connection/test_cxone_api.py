@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.cxone.recording.plugins.connection.cxone_api import Connection
 from ansible_collections.cxone.recording.plugins.module_utils import _broker as broker
-from ansible_collections.cxone.recording.plugins.module_utils._auth import token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import AuthError
 
 LOG_LINE = re.compile(r"cxone_api: (GET|POST) (\S+) -> (\d{3}|no answer) in \d+\.\d{3} s$")

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import re
 
+import pathlib
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cxone.recording.plugins.filter.record_on_demand_plan import FilterModule, record_on_demand_plan
+from ansible_collections.cxone.recording.plugins.filter.record_on_demand_plan import (
+    ACTIONS,
+    FilterModule,
+    record_on_demand_plan,
+)
+from ansible_collections.cxone.recording.plugins.module_utils._operations import PLANNED
+
+ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "record_on_demand"
 
 
 NO_SELECTORS = {"user_name": [], "email": [], "team": []}
@@ -31,7 +41,8 @@ def test_entries_of_one_action_merge_each_agent_once_in_plan_order():
         {"action": "start", "user_ids": ["c"], "media_type": "voice"},
     ])
     assert batches == {"do_not_record": ["e"], "stop": ["b", "a", "d"],
-                       "start": {"voice": ["c"], "voiceAndScreen": ["f"]}, "conflicts": [], "agents": 6,
+                       "start": {"voice": ["c"], "voiceAndScreen": ["f"]}, "mask": [], "unmask": [],
+                       "conflicts": [], "agents": 6,
                        "selectors": NO_SELECTORS}
 
 
@@ -64,7 +75,7 @@ def test_do_not_record_wins_over_a_start_and_stop_with_do_not_record_is_allowed(
 
 def test_an_empty_plan_has_nothing_to_do():
     assert record_on_demand_plan([]) == {"do_not_record": [], "stop": [], "start": {"voice": [], "voiceAndScreen": []},
-                                         "conflicts": [], "agents": 0, "selectors": NO_SELECTORS}
+                                         "mask": [], "unmask": [], "conflicts": [], "agents": 0, "selectors": NO_SELECTORS}
 
 
 @pytest.mark.parametrize("plan, expected", [
@@ -163,3 +174,22 @@ def test_a_selector_that_matches_none_of_the_users_found_is_a_problem_of_the_pla
 def test_an_agent_reached_by_a_team_and_started_by_name_makes_the_plan_ambiguous():
     plan = [{"action": "stop", "teams": ["Support"]}, {"action": "start", "user_names": ["bob"]}]
     assert "agent u3 is in a stop entry (entry 1) and a start entry (entry 2)" in refusal(plan, USERS)
+
+
+def test_the_roles_argument_spec_offers_the_actions_the_plan_accepts_in_the_order_applied():
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    action = specs["argument_specs"]["main"]["options"]["record_on_demand_plan"]["options"]["action"]
+    assert tuple(action["choices"]) == ACTIONS == tuple(operation.name for operation in PLANNED)
+
+
+def test_a_mask_and_an_unmask_of_one_agent_are_refused_as_ambiguous():
+    with pytest.raises(AnsibleFilterError) as failure:
+        record_on_demand_plan([{"action": "mask", "user_ids": ["a", "b"]}, {"action": "unmask", "user_ids": ["A"]}])
+    assert "agent a is in a mask entry (entry 1) and an unmask entry (entry 2)" in str(failure.value)
+    assert "nothing was sent" in str(failure.value)
+
+
+def test_mask_and_unmask_entries_become_their_batches_after_a_start():
+    batches = record_on_demand_plan([{"action": "unmask", "user_ids": "u"}, {"action": "mask", "user_ids": ["m"]},
+                                     {"action": "start", "user_ids": ["m"]}])
+    assert batches["mask"] == ["m"] and batches["unmask"] == ["u"] and batches["start"]["voice"] == ["m"]

@@ -37,11 +37,13 @@ def test_every_agent_is_reported_with_counts_and_one_line_per_action():
                                     "http_status": 409, "contact_id": "700000000001", "attempts": 1,
                                     "msg": "user d: HTTP 409: refused"}
     assert report["by_action"] == {"do_not_record": {"completed": 1, "total": 1}, "stop": {},
-                                   "start": {"accepted": 1, "skipped": 1, "failed": 1, "conflict": 1, "total": 4}}
+                                   "start": {"accepted": 1, "skipped": 1, "failed": 1, "conflict": 1, "total": 4},
+                                   "mask": {}, "unmask": {}}
     assert report["by_outcome"] == {"completed": 1, "accepted": 1, "skipped": 1, "failed": 1, "conflict": 1, "total": 5}
     assert [entry["user_id"] for entry in report["failed"]] == ["d"]
     assert report["summary"] == ["do_not_record: 1 agent: 1 completed", "stop: no agents, not run",
-                                 "start: 4 agents: 1 accepted, 1 skipped, 1 conflict, 1 failed"]
+                                 "start: 4 agents: 1 accepted, 1 skipped, 1 conflict, 1 failed",
+                                 "mask: no agents, not run", "unmask: no agents, not run"]
 
 
 def test_an_agent_missing_from_its_tasks_results_is_failed_with_the_tasks_message():

@@ -15,7 +15,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from ansible_collections.cxone.recording.plugins.module_utils._api_client import ApiClient
-from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator, token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import AuthError, TransportError
 from ansible_collections.cxone.recording.plugins.module_utils._settings import validate_settings
 from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport

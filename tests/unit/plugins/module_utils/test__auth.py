@@ -16,12 +16,11 @@ from ansible_collections.cxone.recording.plugins.module_utils._auth import (
     LOGIN_REQUEST_BUDGET,
     RENEWAL_RETRY_INTERVAL,
     Authenticator,
-    jwt_claims,
     login_path_worst_case,
-    token_fingerprint,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._errors import AuthError, SettingsError
 from ansible_collections.cxone.recording.plugins.module_utils._settings import validate_settings
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import jwt_claims, token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._transport import Transport, worst_case_seconds
 
 TENANT = "11111111-2222-4333-8444-555555555555"

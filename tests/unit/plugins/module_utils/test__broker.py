@@ -18,7 +18,8 @@ import threading
 import pytest
 
 from ansible_collections.cxone.recording.plugins.module_utils import _broker as broker
-from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator, token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     AuthError,
     CxoneError,

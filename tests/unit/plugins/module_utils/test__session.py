@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cxone.recording.plugins.module_utils import _session
-from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator, token_fingerprint
+from ansible_collections.cxone.recording.plugins.module_utils._auth import Authenticator
+from ansible_collections.cxone.recording.plugins.module_utils._tokens import token_fingerprint
 from ansible_collections.cxone.recording.plugins.module_utils._broker import CALL_SESSION, CALL_TOKEN, BrokerClient
 from ansible_collections.cxone.recording.plugins.module_utils._errors import AuthError, SettingsError
 from ansible_collections.cxone.recording.plugins.module_utils._session import INSECURE_WARNING, open_session
