@@ -4,8 +4,8 @@
 
 """A sandbox that stands in for a NICE CXone tenant's Record on Demand API in tests.
 
-``SandboxServer`` serves the CXone-like API (OAuth, discovery, the three recording
-operations, the agents' recording status, User Hub's users and teams) and a test-only control API under ``/_sandbox/``; ``SandboxClient`` drives
+``SandboxServer`` serves the CXone-like API (OAuth, discovery, the Record on Demand and
+Masking operations, the agents' recording status, User Hub's users and teams) and a test-only control API under ``/_sandbox/``; ``SandboxClient`` drives
 the control API; ``SandboxProcess`` runs the command line in a process of its own. See
 tests/sandbox/README.md.
 """

@@ -13,6 +13,8 @@ from __future__ import annotations
 import collections
 import time
 
+from .operations import OPERATION_NAMES
+
 # Old entries are forgotten past this many; sequence numbers keep counting.
 MAX_LOG_ENTRIES = 100000
 
@@ -48,7 +50,7 @@ class Stats:
     def __init__(self):
         self.token_requests = {"password": 0, "refresh_token": 0, "failed": 0, "issued": 0}
         self.discovery_requests = {"openid": 0, "cxone": 0}
-        self.operation_requests = {"start": 0, "stop": 0, "do_not_record": 0, "status": 0}
+        self.operation_requests = dict.fromkeys(OPERATION_NAMES, 0)
         self.user_hub_requests = {"users": 0, "teams": 0}
         self.faults_fired = 0
         self.rate_limited = 0

@@ -91,9 +91,11 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
         """Add or replace a User Hub team: ``team`` as the API answers it (``id``, ``name``, ``status``)."""
         return self.call("POST", "/teams", dict(team, **self._fields(tenant_id=tenant_id)))
 
-    def start_call(self, user_id, contact_id=None, tenant_id=None):
-        """A new call for the agent; the answer (the new contact) holds ``contact_id``."""
-        return self.call("POST", "/calls", self._fields(user_id=user_id, contact_id=contact_id, tenant_id=tenant_id))
+    def start_call(self, user_id, contact_id=None, tenant_id=None, internal=None):
+        """A new call for the agent (``internal=True``: agent to agent, which cannot be masked); the answer
+        (the new contact) holds ``contact_id``."""
+        return self.call("POST", "/calls", self._fields(user_id=user_id, contact_id=contact_id, tenant_id=tenant_id,
+                                                        internal=internal))
 
     def _call_event(self, contact_id, event, **fields):
         return self.call("POST", "/calls/%s/%s" % (quote(contact_id, safe=""), event), self._fields(**fields))
@@ -137,6 +139,12 @@ class SandboxClient:  # pylint: disable=too-many-public-methods  # one method pe
     def set_access_key(self, key_id, secret, user_id, permissions=("record_on_demand",), tenant_id=None, name=None):
         return self.call("POST", "/access-keys", self._fields(id=key_id, secret=secret, user_id=user_id, permissions=list(permissions),
                                                               tenant_id=tenant_id, name=name))
+
+    def change_permissions(self, key_id, grant=(), deny=(), tenant_id=None):
+        """Grant the access key (its user) the ``grant`` permissions and deny it the ``deny`` ones, e.g.
+        ``deny=["masking"]``; the others stay. Returns the key with its ``permissions``."""
+        return self.call("POST", "/access-keys/%s/permissions" % quote(key_id, safe=""),
+                         self._fields(grant=list(grant), deny=list(deny), tenant_id=tenant_id))
 
     def issue_token(self, tenant_id=None, key_id=None, client_id=None):
         """A token answer as the token endpoint gives it (``access_token``, ``refresh_token``, ``id_token`` ...)

@@ -16,7 +16,7 @@ import time
 from urllib.parse import unquote
 
 from . import ivr
-from .model import SETTINGS_FIELDS, ModelError
+from .model import CALL_FIELDS, SETTINGS_FIELDS, ModelError
 from .replies import json_reply
 
 PREFIX = "/_sandbox"
@@ -65,6 +65,7 @@ class ControlApi:
             ("POST", r"/contacts/([^/]+)/lock", self.lock_contact),
             ("POST", r"/settings", self.settings),
             ("POST", r"/access-keys", self.set_access_key),
+            ("POST", r"/access-keys/([^/]+)/permissions", self.change_permissions),
             ("POST", r"/tokens", self.issue_token),
             ("POST", r"/tokens/revoke", self.revoke_tokens),
             ("GET", r"/latency", self.get_latency),
@@ -140,11 +141,11 @@ class ControlApi:
             return 200, dict(centre.set_team(tenant, body))
 
     def start_call(self, body, _query):
-        body = _object(body, required=("user_id",), optional=("contact_id",))
+        body = _object(body, required=("user_id",), optional=CALL_FIELDS)
         with self.sandbox.lock:
             centre = self.sandbox.centre
             tenant = centre.tenant(body.get("tenant_id"))
-            contact = centre.start_call(tenant, body["user_id"], body.get("contact_id"))
+            contact = centre.start_call(tenant, body["user_id"], body.get("contact_id"), internal=body.get("internal", False))
             return 201, dict(contact.to_dict(), tenant_id=tenant.tenant_id)
 
     def call_event(self, body, _query, contact_id, event):
@@ -222,6 +223,14 @@ class ControlApi:
         with self.sandbox.lock:
             tenant = self.sandbox.centre.tenant(body.pop("tenant_id", None))
             key = self.sandbox.centre.set_access_key(tenant, body)
+            return 200, {"tenant_id": tenant.tenant_id, "id": key.key_id, "user_id": key.user_id, "permissions": key.permissions}
+
+    def change_permissions(self, body, _query, key_id):
+        """Grant an access key (its user) some permissions and deny it others; tokens issued before follow."""
+        body = _object(body, optional=("grant", "deny"))
+        with self.sandbox.lock:
+            tenant = self.sandbox.centre.tenant(body.get("tenant_id"))
+            key = self.sandbox.centre.change_permissions(tenant, key_id, body.get("grant", []), body.get("deny", []))
             return 200, {"tenant_id": tenant.tenant_id, "id": key.key_id, "user_id": key.user_id, "permissions": key.permissions}
 
     def issue_token(self, body, _query):

@@ -15,11 +15,12 @@ import json
 import random
 
 from .model import RECORDING_POLICIES, ModelError
+from .operations import OPERATION_NAMES
 from .replies import Reply, status_name
 
-# "operations": the recording service (the three operations and get-recording-status); "users": User Hub.
+# "operations": the recording service (operations.RECORDING_OPERATIONS, get-recording-status included); "users": User Hub.
 CATEGORIES = ("operations", "token", "discovery", "users")
-OPERATIONS = ("start", "stop", "do_not_record", "status")
+OPERATIONS = OPERATION_NAMES
 # What "operation" selects at the token endpoint: the grant type (a failed renewal is a refresh_token).
 GRANT_TYPES = ("password", "refresh_token")
 KINDS = ("status", "drop", "slow")
@@ -40,7 +41,7 @@ _DEFAULT_BODIES = {
 
 _RULE_FIELDS = ("kind", "status", "rate", "count", "retry_after", "body", "content_type", "delay_ms", "applies_to",
                 "operation", "user_id", "seed", "after_effect", "next_call")
-_NEXT_CALL_FIELDS = ("contact_id", "recording_policy")
+_NEXT_CALL_FIELDS = ("contact_id", "recording_policy", "internal")
 
 
 def _guess_content_type(body):
@@ -97,13 +98,15 @@ class FaultRule:
         self.after_effect = bool(spec.get("after_effect", False))
         # A race to play: when the rule fires for an agent's request, the agent's call ends and the
         # agent takes the next one ({"contact_id": optional, "recording_policy": optional, else the
-        # tenant's}) before the request is answered.
+        # tenant's, "internal": optional, false}) before the request is answered.
         self.next_call = spec.get("next_call")
         if self.next_call is not None:
             if not isinstance(self.next_call, dict) or set(self.next_call) - set(_NEXT_CALL_FIELDS):
                 raise ModelError(400, "next_call must be an object with some of %s" % ", ".join(_NEXT_CALL_FIELDS))
             if self.next_call.get("recording_policy", "off") not in RECORDING_POLICIES:
                 raise ModelError(400, "next_call: recording_policy must be one of %s" % ", ".join(RECORDING_POLICIES))
+            if not isinstance(self.next_call.get("internal", False), bool):
+                raise ModelError(400, "next_call: internal must be true or false")
             if self.applies_to != "operations":
                 raise ModelError(400, "next_call applies to the recording service's requests only (applies_to operations)")
         # Each rule draws from its own stream, so a seeded rule is reproducible whatever else happens.

@@ -7,7 +7,9 @@
 It follows what NICE publishes about Record on Demand: start and stop on demand override the recording
 policy, a stop on demand is only undone by a new start on demand, and do-not-record
 is sticky for the whole contact (transfers, consults and conferences included) but
-never outlives it. Nothing here locks or sleeps: ``sandbox.py`` holds the one lock.
+never outlives it. Masking (the Masking API) silences a running recording until unmask;
+the silenced stretch is a segment of its own marked ``masked``. Nothing here locks or
+sleeps: ``sandbox.py`` holds the one lock.
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ from dataclasses import dataclass, field
 MEDIA_TYPES = ("voice", "voiceAndScreen")
 RECORDING_POLICIES = ("off",) + MEDIA_TYPES
 RECORD_ON_DEMAND = "record_on_demand"
+# The Masking API's own permission (CXone: "Multi-ACD Masking API"), separate from Record on Demand.
+MASKING = "masking"
 # The User Hub permission to view users and teams (CXone: a role's "View" on Users and Teams).
 VIEW_USERS = "view_users"
-# What an access key may do when its configuration names no permissions.
-DEFAULT_PERMISSIONS = (RECORD_ON_DEMAND, VIEW_USERS)
+# Every permission the sandbox knows, with what a 403 says the caller lacks.
+PERMISSIONS = {
+    RECORD_ON_DEMAND: "User lacks the Multi-ACD Record on Demand API permission",
+    MASKING: "User lacks the Multi-ACD Masking API permission",
+    VIEW_USERS: "User lacks the permission to view users and teams",
+}
+# What an access key may do when its configuration names no permissions: everything, so that a key
+# configured before User Hub or masking was modelled keeps working.
+DEFAULT_PERMISSIONS = (RECORD_ON_DEMAND, VIEW_USERS, MASKING)
 USER_STATUSES = ("ACTIVE", "INACTIVE", "PENDING", "UNREGISTERED", "BLOCKED", "DELETED")
 TEAM_STATUSES = ("ACTIVE", "INACTIVE")
 # Where the recording operations live under a tenant's API base: NICE's OpenAPI document and
@@ -49,6 +60,10 @@ class ModelError(Exception):
 
 class RecordingRefused(Exception):
     """A start on a contact whose customer refused recording (do not record)."""
+
+
+class MaskingRefused(Exception):
+    """A mask or unmask on an internal (agent to agent) call, which cannot be masked."""
 
 
 def utc_now_iso():
@@ -126,28 +141,31 @@ class AccessKey:
     permissions: list
     name: str = "CXone API User"
 
-    @property
-    def may_record_on_demand(self):
-        return RECORD_ON_DEMAND in self.permissions
-
-    @property
-    def may_view_users(self):
-        return VIEW_USERS in self.permissions
+    def may(self, permission):
+        """Whether the key holds ``permission`` (one of PERMISSIONS)."""
+        return permission in self.permissions
 
 
 @dataclass
 class Segment:
-    """One stretch of recording. Segments are kept when recording stops: they stay available."""
+    """One stretch of recording. Segments are kept when recording stops: they stay available.
+
+    A masked segment is a stretch recorded as silence (mask to unmask): it holds nothing of the
+    call, and nothing can recover it. Mask and unmask split the running recording into segments;
+    each keeps the ``started_by`` of the recording it continues (policy or on demand).
+    """
 
     media: str
     started_by: str               # 'policy' | 'on_demand'
     started_at: str = field(default_factory=utc_now_iso)
     ended_at: str = None
-    ended_by: str = None          # 'on_demand_stop' | 'media_change' | 'do_not_record' | 'call_end' | None
+    # 'on_demand_stop' | 'media_change' | 'do_not_record' | 'call_end' | 'mask' | 'unmask' | None
+    ended_by: str = None
+    masked: bool = False
 
     def to_dict(self):
         return {"media": self.media, "started_at": self.started_at, "ended_at": self.ended_at,
-                "started_by": self.started_by, "ended_by": self.ended_by}
+                "started_by": self.started_by, "ended_by": self.ended_by, "masked": self.masked}
 
 
 @dataclass
@@ -170,11 +188,16 @@ class Contact:
     tenant_id: str
     participants: list
     interaction_id: str = None
+    # An internal call (agent to agent): the Masking API refuses it (422).
+    internal: bool = False
     # Each participant's leg of the contact: user id -> segment id (a new one for each join).
     segment_ids: dict = field(default_factory=dict)
     recording: str = "off"
     do_not_record: bool = False
     stopped_on_demand: bool = False
+    # Masked (the Masking API): the running recording records silence until unmask. Only ever true
+    # while recording: whatever stops the recording (stop, do-not-record, the call's end) ends the mask.
+    masked: bool = False
     ended: bool = False
     segments: list = field(default_factory=list)
     # What the caller last told the IVR ("refused" or "given", None before), and when the IVR
@@ -190,8 +213,8 @@ class Contact:
         return self.pending > 0 or now < self.locked_until
 
     # -- recording transitions --------------------------------------------------------
-    def _begin(self, media, started_by):
-        self.segments.append(Segment(media, started_by))
+    def _begin(self, media, started_by, masked=False):
+        self.segments.append(Segment(media, started_by, masked=masked))
         self.recording = media
 
     def _end(self, ended_by):
@@ -209,17 +232,43 @@ class Contact:
         if self.recording == media:
             return
         self._end("media_change")
-        self._begin(media, "on_demand")
+        self._begin(media, "on_demand", masked=self.masked)     # a mask outlives a change of media
 
     def stop_on_demand(self):
-        """Stop recording; repeating is harmless. Only a start on demand resumes it."""
+        """Stop recording (and end a mask); repeating is harmless. Only a start on demand resumes it."""
         self._end("on_demand_stop")
+        self.masked = False
         self.stopped_on_demand = True
 
     def refuse_recording(self):
-        """Do not record: stop now, keep what was recorded, and refuse any later start."""
+        """Do not record: stop now (ending a mask), keep what was recorded, and refuse any later start."""
         self._end("do_not_record")
+        self.masked = False
         self.do_not_record = True
+
+    def _split(self, ended_by, masked):
+        """The running segment ends; the recording goes on in a new one, silenced (masked) or not."""
+        current = self.segments[-1]
+        self._end(ended_by)
+        self._begin(current.media, current.started_by, masked=masked)
+        self.masked = masked
+
+    def mask(self):
+        """Silence the running recording until unmask. Nothing to do when not recording or already masked.
+
+        Internal calls cannot be masked (MaskingRefused).
+        """
+        if self.internal:
+            raise MaskingRefused()
+        if self.recording != "off" and not self.masked:
+            self._split("mask", True)
+
+    def unmask(self):
+        """Record the call again. Nothing to do when it is not masked (never masked, or the recording stopped since)."""
+        if self.internal:
+            raise MaskingRefused()
+        if self.masked:
+            self._split("unmask", False)
 
     def apply_policy(self, policy):
         """What the tenant's recording policy does when an agent joins (or the call begins)."""
@@ -228,14 +277,18 @@ class Contact:
 
     def end(self):
         self._end("call_end")
+        self.masked = False
         self.ended = True
 
     def recording_status(self):
         """``(recordingStatusToAgent, statusReason)`` as get-recording-status reports the contact.
 
         The order matters: do-not-record outranks a stop on demand (both leave it not recording),
-        and a recording in progress names who started it.
+        a masked recording is still recording (reason Mask), and a recording in progress names who
+        started it.
         """
+        if self.masked:
+            return "Recording", "Mask"
         if self.recording != "off":
             return "Recording", "Policy" if self.segments[-1].started_by == "policy" else "RecordOnDemand"
         if self.do_not_record:
@@ -246,8 +299,9 @@ class Contact:
 
     def to_dict(self):
         return {"contact_id": self.contact_id, "interaction_id": self.interaction_id, "segment_ids": dict(self.segment_ids),
-                "participants": list(self.participants), "recording": self.recording,
-                "do_not_record": self.do_not_record, "stopped_on_demand": self.stopped_on_demand, "ended": self.ended,
+                "participants": list(self.participants), "internal": self.internal, "recording": self.recording,
+                "do_not_record": self.do_not_record, "stopped_on_demand": self.stopped_on_demand, "masked": self.masked,
+                "ended": self.ended,
                 "segments": [s.to_dict() for s in self.segments], "consent": self.consent, "consent_posted_at": self.consent_posted_at}
 
 
@@ -291,6 +345,8 @@ _TENANT_FIELDS = ("cluster", "clients", "access_keys", "agents", "calls", "users
 # User Hub fields: (required, optional), as the users list and the teams search answer them.
 USER_FIELDS = (("id", "userName"), ("firstName", "lastName", "emailAddress", "teamId", "status"))
 TEAM_FIELDS = (("id", "name"), ("status",))
+# What a call may say besides its agent (configuration "calls", POST /_sandbox/calls).
+CALL_FIELDS = ("contact_id", "internal")
 
 
 class ContactCentre:
@@ -390,8 +446,8 @@ class ContactCentre:
         staged_contacts = dict(self._contacts)
         try:
             for call in self._list(cfg, "calls"):
-                _fields(call, "call", required=("user_id",), optional=("contact_id",))
-                self.start_call(tenant, call["user_id"], call.get("contact_id"))
+                _fields(call, "call", required=("user_id",), optional=CALL_FIELDS)
+                self.start_call(tenant, call["user_id"], call.get("contact_id"), internal=call.get("internal", False))
         except ModelError:
             self._contacts = staged_contacts
             raise
@@ -431,6 +487,28 @@ class ContactCentre:
         key = AccessKey(_string(cfg["id"], "id"), _string(cfg["secret"], "secret"), _string(cfg["user_id"], "user_id"),
                         list(permissions), _string(cfg.get("name", "CXone API User"), "name"))
         tenant.access_keys[key.key_id] = key
+        return key
+
+    @staticmethod
+    def change_permissions(tenant, key_id, grant=(), deny=()):
+        """Give an access key (its user) some permissions and take others away; the rest stays.
+
+        Names must be known (PERMISSIONS): a typo fails loudly rather than denying nothing.
+        """
+        key = tenant.access_keys.get(key_id)
+        if key is None:
+            raise ModelError(404, "unknown access key %s in tenant %s" % (key_id, tenant.tenant_id))
+        for what, names in (("grant", grant), ("deny", deny)):
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                raise ModelError(400, "%s must be a list of permission names" % what)
+            unknown = sorted(set(names) - set(PERMISSIONS))
+            if unknown:
+                raise ModelError(400, "%s: unknown permission(s) %s (known: %s)" % (what, ", ".join(unknown), ", ".join(PERMISSIONS)))
+        both = sorted(set(grant) & set(deny))
+        if both:
+            raise ModelError(400, "both granted and denied: %s" % ", ".join(both))
+        key.permissions = [name for name in key.permissions if name not in deny]
+        key.permissions += [name for name in grant if name not in key.permissions]
         return key
 
     @staticmethod
@@ -495,21 +573,25 @@ class ContactCentre:
             raise ModelError(409, "agent %s is already on contact %s" % (user_id, agent.contact_id))
         return agent
 
-    def next_call(self, tenant, user_id, contact_id=None, recording_policy=None):
+    def next_call(self, tenant, user_id, contact_id=None, recording_policy=None, internal=False):
         """The agent's call (if any) ends and the agent takes a new one: the race between a request and a hang-up."""
         agent = self._agent(tenant, _string(user_id, "user_id"))
         if agent.contact_id is not None:
             self.end_call(agent.contact_id)
-        return self.start_call(tenant, user_id, contact_id, recording_policy)
+        return self.start_call(tenant, user_id, contact_id, recording_policy, internal)
 
-    def start_call(self, tenant, user_id, contact_id=None, recording_policy=None):
-        """A new call: a new contact, recorded according to ``recording_policy`` (default: the tenant's)."""
+    def start_call(self, tenant, user_id, contact_id=None, recording_policy=None, internal=False):
+        """A new call: a new contact, recorded according to ``recording_policy`` (default: the tenant's).
+
+        ``internal``: a call between two agents (no customer), which the Masking API refuses.
+        """
         agent = self._free_agent(tenant, _string(user_id, "user_id"))
+        internal = _flag(internal, "internal")
         if contact_id is None:
             contact_id = self._new_contact_id()
         elif _string(contact_id, "contact_id") in self._contacts:
             raise ModelError(409, "contact %s already exists" % contact_id)
-        contact = Contact(contact_id, tenant.tenant_id, [agent.user_id], interaction_id=str(uuid.uuid4()))
+        contact = Contact(contact_id, tenant.tenant_id, [agent.user_id], interaction_id=str(uuid.uuid4()), internal=internal)
         contact.apply_policy(tenant.recording_policy if recording_policy is None else _policy(recording_policy))
         self._join(contact, agent)
         tenant.contacts[contact_id] = contact
@@ -575,10 +657,10 @@ class ContactCentre:
                 "asynchronous": agent.asynchronous, "accepted_never_applies": agent.accepted_never_applies,
                 "contact_id": agent.contact_id}
         if agent.contact_id is None:
-            view.update(contact=None, recording=None, do_not_record=None, stopped_on_demand=None, segments=[])
+            view.update(contact=None, recording=None, do_not_record=None, stopped_on_demand=None, masked=None, segments=[])
             return view
         contact = self._contacts[agent.contact_id].to_dict()
         view["contact"] = contact
         # The contact's recording state inline too, for the common assertions.
-        view.update((name, contact[name]) for name in ("recording", "do_not_record", "stopped_on_demand", "segments"))
+        view.update((name, contact[name]) for name in ("recording", "do_not_record", "stopped_on_demand", "masked", "segments"))
         return view

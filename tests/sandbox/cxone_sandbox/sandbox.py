@@ -28,7 +28,8 @@ from urllib.parse import parse_qs
 
 from . import activity
 from .faults import FaultBook, Latency
-from .model import MEDIA_TYPES, ContactCentre, RecordingRefused
+from .model import MEDIA_TYPES, PERMISSIONS, VIEW_USERS, ContactCentre, MaskingRefused, RecordingRefused
+from .operations import BY_ENDPOINT, INTERNAL_CALL
 from .ratelimit import RateLimits
 from .replies import DROP, api_reply, gateway_reply, json_reply, oauth_error
 from .timers import Scheduler
@@ -39,17 +40,11 @@ from .tokens import TokenProblem, TokenStore, token_fingerprint
 API_PATH_RE = re.compile(r"^/api-(?P<area>[^/]+)(?P<rest>/.*)?$")
 ISSUER_ORIGIN = "issuer"
 API_ORIGIN = "api"
-# The recording service's endpoints after recording_api_path: (method, operation name in the log and faults).
-RECORDING_ENDPOINTS = {"start-recording-on-demand": ("POST", "start"), "stop-recording-on-demand": ("POST", "stop"),
-                       "do-not-record": ("POST", "do_not_record"), "get-recording-status": ("GET", "status")}
 # User Hub's endpoints after /api-<area>: (method, counter name).
 USER_HUB_ENDPOINTS = {"/user-management/v1/users": ("GET", "users"), "/user-management/v4/teams/search": ("POST", "teams")}
 TEAMS_MAX_TOP = 1000
-SUCCESS_DESCRIPTIONS = {"start": "Recording started", "stop": "Recording stopped", "do_not_record": "Do not record applied"}
 DO_NOT_RECORD_CONFLICT = "Recording is not allowed: the customer refused recording for this contact (do not record)"
 LOCKED = "Interaction is locked while a previous request is processed"
-NO_RECORDING_PERMISSION = "User lacks the Multi-ACD Record on Demand API permission"
-NO_VIEW_USERS_PERMISSION = "User lacks the permission to view users and teams"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -145,13 +140,12 @@ class Sandbox:
         with self.lock:
             tenant = self.centre.tenant_by_area(match.group("area")) if match else None
             served = tenant.recording_api_path if tenant is not None else None
-        endpoint = None
+        operation = None
         rest = (match.group("rest") or "") if match else ""
         if tenant is not None and rest.startswith(served + "/"):
-            endpoint = RECORDING_ENDPOINTS.get(rest[len(served) + 1:])
-        if endpoint is not None:
-            method, operation = endpoint
-            return self._only(request.method, method) or self._operation_request(request, entry, tenant, operation)
+            operation = BY_ENDPOINT.get(rest[len(served) + 1:])
+        if operation is not None:
+            return self._only(request.method, operation.method) or self._operation_request(request, entry, tenant, operation)
         endpoint = USER_HUB_ENDPOINTS.get(rest) if tenant is not None else None
         if endpoint is not None:
             method, what = endpoint
@@ -304,10 +298,10 @@ class Sandbox:
             self.stats.token_requests["issued"] += 1
         return json_reply(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
-    # -- the three recording operations ----------------------------------------------------------
+    # -- the recording operations (operations.RECORDING_OPERATIONS) --------------------------------
     def _operation_request(self, request, entry, tenant, operation):
-        """Log who and what, then serve the operation through the rate limit, latency and faults."""
-        entry["operation"] = operation
+        """Log who and what, then serve the operation (a RecordingOperation) through the rate limit, latency and faults."""
+        entry["operation"] = operation.name
         user_ids = request.query.get("userId") or [None]
         entry["user_id"] = user_ids[0]
         scheme, _space, token = request.headers.get("Authorization", "").strip().partition(" ")
@@ -318,7 +312,7 @@ class Sandbox:
             self.stats.enter_operation()
         try:
             return self._serve("operations", entry, lambda: self._operation(request, operation, tenant, token),
-                               operation=operation, user_id=user_ids[0], count=(operation,), limited_tenant=tenant)
+                               operation=operation.name, user_id=user_ids[0], count=(operation.name,), limited_tenant=tenant)
         finally:
             with self.lock:
                 self.stats.leave_operation()
@@ -326,7 +320,7 @@ class Sandbox:
     def _authorise(self, token, area_tenant, permission):
         """``(tenant, None)`` when the bearer token may use ``permission`` there, else ``(None, the 401 or 403)``.
 
-        The caller holds the lock. ``permission`` is an AccessKey property name.
+        The caller holds the lock. ``permission`` is one of model.PERMISSIONS.
         """
         if not token:
             return None, _invalid_token("Access token is missing or invalid")
@@ -340,38 +334,39 @@ class Sandbox:
         if tenant.tenant_id != area_tenant.tenant_id:
             return None, _invalid_token("Access token not valid for this tenant")
         key = tenant.access_keys.get(grant.key_id)
-        if key is None or not getattr(key, permission):
-            message = NO_RECORDING_PERMISSION if permission == "may_record_on_demand" else NO_VIEW_USERS_PERMISSION
-            return None, api_reply(403, message)
+        if key is None or not key.may(permission):
+            return None, api_reply(403, PERMISSIONS[permission])
         return tenant, None
 
     def _operation(self, request, operation, area_tenant, token):
         """The checks in CXone's order, then the operation (or the status read); all under the lock."""
         with self.lock:
-            tenant, refusal = self._authorise(token, area_tenant, "may_record_on_demand")
+            tenant, refusal = self._authorise(token, area_tenant, operation.permission)
             if refusal is not None:
                 return refusal
             try:
                 user_id = _single(request.query, "userId")
-                media = _single(request.query, "mediaType") if operation == "start" else None
+                media = _single(request.query, "mediaType") if operation.takes_media else None
             except ValueError as error:
                 return api_reply(400, str(error))
             if not user_id:
                 return api_reply(400, "userId is required")
-            if operation == "start":
+            if operation.takes_media:
                 media = media or "voice"
                 if media not in MEDIA_TYPES:
                     return api_reply(400, "mediaType must be one of: %s" % ", ".join(MEDIA_TYPES))
             contact = self.centre.active_contact(tenant, user_id)
             if contact is None:
                 return api_reply(404, "No active interaction found for user %s" % user_id)
-            if operation == "status":
+            if operation.is_read:
                 # Reading is never locked: it shows the state as it is, a pending 202 not yet included.
                 return json_reply(200, self._recording_status(contact, user_id))
             if contact.is_locked(time.monotonic()):
                 return api_reply(425, LOCKED, contact.contact_id)
-            if operation == "start" and contact.do_not_record:
+            if operation.starts_recording and contact.do_not_record:
                 return api_reply(409, DO_NOT_RECORD_CONFLICT, contact.contact_id)
+            if operation.refuses_internal and contact.internal:
+                return api_reply(422, INTERNAL_CALL, contact.contact_id)
             agent = tenant.agents[user_id]
             if agent.asynchronous:
                 # Accepted now, applied later (or, for an agent whose accepted requests are lost, never);
@@ -381,17 +376,17 @@ class Sandbox:
                                           None if agent.accepted_never_applies else operation, media)
                 return api_reply(202, "Request accepted for processing", contact.contact_id)
             self._apply(tenant, contact, operation, media)
-            return api_reply(200, SUCCESS_DESCRIPTIONS[operation], contact.contact_id)
+            return api_reply(200, operation.done, contact.contact_id)
 
     @staticmethod
     def _apply(tenant, contact, operation, media):
-        """Change the contact's recording (caller holds the lock); RecordingRefused after do-not-record."""
-        if operation == "start":
-            contact.start_on_demand(media)
-        elif operation == "stop":
-            contact.stop_on_demand()
+        """Change the contact's recording (caller holds the lock); RecordingRefused after do-not-record,
+        MaskingRefused for masking on an internal call."""
+        action = getattr(contact, operation.apply)
+        if operation.takes_media:
+            action(media)
         else:
-            contact.refuse_recording()
+            action()
         if tenant.processing_ms:
             contact.locked_until = max(contact.locked_until, time.monotonic() + tenant.processing_ms / 1000.0)
 
@@ -408,7 +403,7 @@ class Sandbox:
                 return
             try:
                 self._apply(tenant, contact, operation, media)
-            except RecordingRefused:
+            except (RecordingRefused, MaskingRefused):
                 pass    # do-not-record arrived first: the start is refused, as it would be synchronously
 
     @staticmethod
@@ -432,7 +427,7 @@ class Sandbox:
     def _list_users(self, request, area_tenant, token):
         """``GET .../user-management/v1/users[?includeDeleted=]``: the whole directory in one answer."""
         with self.lock:
-            tenant, refusal = self._authorise(token, area_tenant, "may_view_users")
+            tenant, refusal = self._authorise(token, area_tenant, VIEW_USERS)
             if refusal is not None:
                 return refusal
             try:
@@ -448,7 +443,7 @@ class Sandbox:
     def _search_teams(self, request, area_tenant, token):
         """``POST .../user-management/v4/teams/search``: ``{filter?, operations?, skip, top}``, one page of teams."""
         with self.lock:
-            tenant, refusal = self._authorise(token, area_tenant, "may_view_users")
+            tenant, refusal = self._authorise(token, area_tenant, VIEW_USERS)
             if refusal is not None:
                 return refusal
             teams = list(tenant.teams.values())

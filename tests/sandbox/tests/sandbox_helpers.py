@@ -14,7 +14,8 @@ KEY_ID = "TESTKEY"
 KEY_SECRET = "test-key-secret"
 API_USER = "99999999-0000-4000-8000-000000000001"
 RECORDING_PATH = "/interaction-recording-management-service/v1/interactions/"
-ENDPOINTS = {"start": "start-recording-on-demand", "stop": "stop-recording-on-demand", "do_not_record": "do-not-record"}
+ENDPOINTS = {"start": "start-recording-on-demand", "stop": "stop-recording-on-demand", "do_not_record": "do-not-record",
+             "mask": "mask", "unmask": "unmask"}
 STATUS_ENDPOINT = "get-recording-status"
 USERS_PATH = "/user-management/v1/users"
 TEAMS_SEARCH_PATH = "/user-management/v4/teams/search"
@@ -34,7 +35,7 @@ def make_tenant(tenant_id="tenant-a", area="na1", agents=(), calls=(), permissio
 
 
 class CXone:
-    """What the code under test does, over HTTP: log in, discover, call the three operations."""
+    """What the code under test does, over HTTP: log in, discover, call the operations (Record on Demand and masking)."""
 
     def __init__(self, base_url, api_url, verify=True):
         self.base = base_url        # the issuer origin: discovery and tokens

@@ -29,8 +29,10 @@ def test_empty_model_then_build_it_step_by_step(control):
     assert generated.isdigit() and generated != "555000111"
     tenant = control.state()["tenants"][0]
     assert [(a["user_id"], a["name"], a["contact_id"]) for a in tenant["agents"]] == [("u1", "Una", "555000111"), ("u2", "u2", generated)]
-    assert set(tenant["contacts"][0]) == {"contact_id", "interaction_id", "segment_ids", "participants", "recording", "do_not_record",
-                                          "stopped_on_demand", "ended", "segments", "consent", "consent_posted_at"}
+    assert set(tenant["contacts"][0]) == {"contact_id", "interaction_id", "segment_ids", "participants", "internal", "recording",
+                                          "do_not_record", "stopped_on_demand", "masked", "ended", "segments", "consent",
+                                          "consent_posted_at"}
+    assert (tenant["contacts"][0]["internal"], tenant["contacts"][0]["masked"]) == (False, False)
 
 
 def test_agent_state_without_a_call(control):
@@ -83,7 +85,7 @@ def test_reset_forgets_tokens_faults_and_counters(control, cxone, token):
     cxone.operation("start", "a1", token)
     control.reset({"tenants": [make_tenant(agents=["a1"], calls=["a1"])]})
     assert control.faults() == [] and control.requests()["requests"] == []
-    assert control.stats()["operation_requests"] == {"start": 0, "stop": 0, "do_not_record": 0, "status": 0}
+    assert control.stats()["operation_requests"] == {"start": 0, "stop": 0, "do_not_record": 0, "mask": 0, "unmask": 0, "status": 0}
     assert cxone.operation("start", "a1", token).status_code == 401
     assert cxone.operation("start", "a1", cxone.login()).status_code == 200
 

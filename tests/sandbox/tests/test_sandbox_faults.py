@@ -7,16 +7,40 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import pytest
 import requests
 
-from sandbox_helpers import CLIENT_ID, CLIENT_SECRET, KEY_ID, KEY_SECRET
+from sandbox_helpers import CLIENT_ID, CLIENT_SECRET, KEY_ID, KEY_SECRET, CXone
 
 
 def _recording(control, user_id):
     return control.agent_state(user_id)["recording"]
+
+
+def _until(condition, timeout=5.0):
+    """Poll ``condition`` until it holds (a request sent from another thread gets there a little later)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.02)
+
+
+def _in_background(cxone, send):
+    """Run ``send(client)`` in a thread of its own, with a connection pool of its own; join() returns its answer."""
+    client = CXone(cxone.base, cxone.api)
+    answer = {}
+    thread = threading.Thread(target=lambda: answer.update(value=send(client)))
+    thread.start()
+
+    def join():
+        thread.join(timeout=30)
+        client.session.close()
+        assert "value" in answer, "the request in the background failed"
+        return answer["value"]
+    return join
 
 
 def test_status_fault_with_retry_after_is_not_applied(control, cxone, token):
@@ -80,16 +104,23 @@ def test_drop_after_effect_applies_the_operation(control, cxone, token):
 
 
 def test_slow_answers_after_the_effect(control, cxone, token):
-    control.add_fault("slow", delay_ms=600, count=1)
-    started = time.monotonic()
+    control.add_fault("slow", delay_ms=600, count=1, operation="start")
     with pytest.raises(requests.Timeout):
         cxone.operation("start", "a1", token, timeout=0.2)
-    assert time.monotonic() - started < 0.5
     assert _recording(control, "a1") == "voice"       # the effect happened although the client gave up
-    control.add_fault("slow", delay_ms=150, count=1)
-    started = time.monotonic()
-    assert cxone.operation("stop", "a1", token).status_code == 200
-    assert time.monotonic() - started >= 0.15
+    # The effect first, the answer last: while a1's slow stop holds its answer, its effect shows and a
+    # request sent later (a2's stop) is answered first; then a1's stop answers normally.
+    control.add_fault("slow", delay_ms=1000, count=1, operation="stop", user_id="a1")
+    slow_stop = _in_background(cxone, lambda client: client.operation("stop", "a1", token))
+    _until(lambda: _recording(control, "a1") == "off")
+    assert cxone.operation("stop", "a2", token).status_code == 200
+    answer = slow_stop()
+    assert (answer.status_code, answer.json()["description"]) == (200, "Recording stopped")
+    logged = control.requests()["requests"]
+    assert [(e["user_id"], e["status"], e["fault"]) for e in logged if e["operation"] == "stop"] == [
+        ("a2", 200, None), ("a1", 200, "slow")], "the slow stop was answered last"
+    assert [(e["status"], e["fault"]) for e in logged if e["operation"] == "start"] == [(200, "slow")], \
+        "the sandbox answered the start the client had given up on"
 
 
 def test_count_fires_exactly_n_times(control, cxone, token):
@@ -167,16 +198,22 @@ def test_bad_fault_rules_are_refused(control):
 
 
 def test_latency(control, cxone, token):
-    control.set_latency(200)
-    started = time.monotonic()
-    assert cxone.operation("start", "a1", token).status_code == 200
-    assert time.monotonic() - started >= 0.2
-    started = time.monotonic()
-    cxone.login()
-    assert time.monotonic() - started < 0.2          # by default only the operations are delayed
-    control.set_latency(150, paths=["all"])
-    started = time.monotonic()
-    cxone.login()
-    assert time.monotonic() - started >= 0.15
+    """Latency holds a request after it arrived and before it is processed; by default only the operations'."""
+    control.set_latency(800)
+    delayed_start = _in_background(cxone, lambda client: client.operation("start", "a1", token))
+    _until(lambda: control.stats()["operation_requests"]["start"] == 1)      # arrived (counted) ...
+    assert _recording(control, "a1") == "off"                                 # ... and held before its effect
+    cxone.login()                                                             # the token endpoint is not delayed
+    assert delayed_start().status_code == 200 and _recording(control, "a1") == "voice"
+    assert [e["path"].rsplit("/", 1)[1] for e in control.requests()["requests"]] == [
+        "token", "token", "start-recording-on-demand"], "the login sent later was answered first"
+    control.set_latency(800, paths=["all"])
+    issued = control.stats()["token_requests"]["issued"]
+    delayed_login = _in_background(cxone, lambda client: client.login())
+    _until(lambda: control.stats()["token_requests"]["password"] == 3)        # the third login arrived ...
+    assert control.stats()["token_requests"]["issued"] == issued              # ... and is held before the token is issued
+    assert delayed_login().startswith("sbxAT")
+    assert control.stats()["token_requests"]["issued"] == issued + 1
+    assert control.call("GET", "/latency")["ms"] == {"operations": 800, "token": 800, "discovery": 800, "users": 800}
     control.reset()
     assert control.call("GET", "/latency")["ms"] == {"operations": 0, "token": 0, "discovery": 0, "users": 0}

@@ -146,7 +146,7 @@ def test_only_the_served_path_answers(control, cxone, token):
     wrong_method = cxone.session.get(base + RECORDING_PATH + "start-recording-on-demand", params={"userId": "a1"}, headers=headers)
     assert wrong_method.status_code == 405
     assert cxone.operation("start", "a1", token).status_code == 200
-    assert control.stats()["operation_requests"] == {"start": 1, "stop": 0, "do_not_record": 0, "status": 0}
+    assert control.stats()["operation_requests"] == {"start": 1, "stop": 0, "do_not_record": 0, "mask": 0, "unmask": 0, "status": 0}
     assert _contact(control, "a1")["segments"][0]["started_by"] == "on_demand"
 
 

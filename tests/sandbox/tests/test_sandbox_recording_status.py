@@ -173,6 +173,6 @@ def test_faults_rate_limit_log_and_counters(control, cxone, token):
     assert [(entry["user_id"], entry["status"], entry["fault"], entry["method"]) for entry in logged] == [
         ("a1", 503, "status", "GET"), ("a2", None, "drop", "GET"), ("a1", 200, None, "GET")]
     assert all(entry["token_sha256"] and entry["path"].endswith("/" + STATUS_ENDPOINT) for entry in logged)
-    assert control.stats()["operation_requests"] == {"start": 1, "stop": 0, "do_not_record": 0, "status": 3}
+    assert control.stats()["operation_requests"] == {"start": 1, "stop": 0, "do_not_record": 0, "mask": 0, "unmask": 0, "status": 3}
     control.settings(rate_limit=1)
     assert [cxone.status("a1", token).status_code for _attempt in range(2)] == [200, 429]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 
 from sandbox_helpers import CLIENT_SECRET, KEY_SECRET, RECORDING_PATH, make_tenant
 
@@ -77,13 +76,12 @@ def test_concurrent_requests_are_served_in_parallel(control, cxone):
     control.set_latency(200)
     codes = []
     threads = [threading.Thread(target=lambda u=u: codes.append(cxone.operation("start", u, token).status_code)) for u in agents]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert codes == [200] * 16
-    assert time.monotonic() - started < 1.5          # 16 x 200 ms in sequence would be 3.2 s
     stats = control.stats()
+    # Several requests were inside the sandbox at once (each is held 200 ms): served in parallel, not one by one.
     assert stats["max_in_flight"] >= 4 and stats["in_flight"] == 0
     assert stats["operation_requests"]["start"] == 16
