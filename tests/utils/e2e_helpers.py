@@ -56,8 +56,8 @@ def agent_ids(count, prefix="5e2e"):
     return ["%s%04d-0000-4000-8000-%012d" % (prefix, number, number) for number in range(count)]
 
 
-# What the test access key may do: the recording operations and status, and viewing User Hub.
-PERMISSIONS = ("record_on_demand", "view_users")
+# What the test access key may do: the recording operations and status, masking, and viewing User Hub.
+PERMISSIONS = ("record_on_demand", "masking", "view_users")
 
 
 def make_tenant(tenant_id=TENANT_A, area="na1", agents=(), calls=(), client_secret=CLIENT_SECRET,
