@@ -35,7 +35,7 @@ options:
         it named none, the contact of C(expected_contacts) or else of the first status read. Start
         is confirmed by C(Recording); stop by not C(Recording) with reason C(StopOnDemand) or
         C(CustomerDisconsent) (a call that was never recorded proves nothing); do-not-record by
-        reason C(CustomerDisconsent).
+        reason C(CustomerDisconsent); mask by reason C(Mask); unmask by a reason other than C(Mask).
       - When the agent's call has ended, or the agent is on another contact, before its status
         confirmed the request, the agent ends C(failed) at once, its C(msg) saying "the call ended
         or changed", rather than after O(wait_timeout).

@@ -11,7 +11,7 @@ short_description: Unmask the recording of agents' ongoing CXone calls
 version_added: 1.0.0
 description:
   - Ends the mask that M(cxone.recording.cxone_recording_mask) put on the ongoing call of one or
-    many agents, with CXone's Masking API: the recording carries on from here.
+    many agents, with CXone's Masking API; the recording carries on from here.
   - What was said while the call was masked stays silent in the recording.
 author:
   - cxone.recording contributors (@cxone-recording)
