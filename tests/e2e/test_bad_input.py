@@ -49,6 +49,17 @@ MODULE_CASES = [
     ("cxone_recording_stop", {"user_id": AGENT, "allow_plain_http": "sometimes"}, "allow_plain_http"),
     ("cxone_recording_stop", {"user_id": AGENT, "access_key_id": ""}, "missing credentials"),
     ("cxone_recording_stop", {"user_id": AGENT, "client_id": "app\r\n"}, "client_id: must not contain control characters"),
+    # The masking modules take the stop module's options, and check them the same way.
+    ("cxone_recording_mask", {"user_id": AGENT, "media_type": "voice"}, "Unsupported parameters"),
+    ("cxone_recording_mask", {"user_id": [AGENT, ""]}, "user_id: item 2 is empty"),
+    ("cxone_recording_mask", {"user_id": AGENT, "wait": True, "wait_timeout": 0}, "wait_timeout: must be a whole number from 1 to 600"),
+    ("cxone_recording_mask", {"user_id": AGENT, "expected_contacts": {"someone-else": "1"}},
+     "expected_contacts: user 'someone-else' is not one of the agents in user_id"),
+    ("cxone_recording_unmask", {"user_id": AGENT, "expected_contacts": {AGENT: "line\nbreak"}},
+     "expected_contacts: the contact id of user %s must be a non-empty contact id" % AGENT),
+    ("cxone_recording_unmask", {"user_id": AGENT, "only_when_needed": "perhaps"}, "only_when_needed"),
+    ("cxone_recording_unmask", {"user_id": AGENT, "no_active_call": "ignore"}, "no_active_call must be one of: fail, skip"),
+    ("cxone_recording_unmask", {"user_id": AGENT, "concurrency": 0}, "concurrency: must be a whole number from 1 to 64"),
 ]
 
 # Settings of the cxone_api connection, as inventory variables: (variables, expected text)
