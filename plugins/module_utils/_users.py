@@ -216,9 +216,10 @@ def run_task(module):
     }
     if unmatched and module.params["unmatched"] == "fail":
         result["failed"] = True
-        result["msg"] = "%d selector value(s) matched no user of status %s: %s" % (
-            len(unmatched), ", ".join(statuses), _unmatched_words(unmatched))
+        result["msg"] = "%d selector %s no user of status %s: %s" % (
+            len(unmatched), "value matched" if len(unmatched) == 1 else "values matched", ", ".join(statuses),
+            _unmatched_words(unmatched))
     else:
-        result["msg"] = "found %d user(s)%s" % (
-            len(matched), "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
+        result["msg"] = "found %d %s%s" % (
+            len(matched), "user" if len(matched) == 1 else "users", "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
     return result
