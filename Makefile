@@ -35,7 +35,10 @@ define run_pytest
 	env $(2) "$(VENV_BIN)/python" -m pytest $(1)
 endef
 
-.PHONY: help venv link install-collection build demo bench unit e2e e2e-oldest sanity lint changelog-lint ee-context test clean distclean
+# $(call shell_quote,text): text in single quotes for a POSIX shell.
+shell_quote = '$(subst ','\'',$(1))'
+
+.PHONY: help venv link install-collection build demo env-file shell sandbox bench unit e2e e2e-oldest sanity lint changelog-lint ee-context test clean distclean
 
 help: ## Show this help
 	@echo "Targets of cxone.recording (run from the repository root):"
@@ -64,9 +67,32 @@ install-collection: build ## Build the tarball and install it into .build/collec
 	ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(VENV_BIN)/ansible-galaxy" collection install --offline --force \
 	  -p "$(COLLECTIONS)" "$(DIST)"/cxone-recording-*.tar.gz
 
-demo: venv install-collection ## Start the CXone sandbox and run the modules against it
+demo: venv install-collection env-file ## Start the CXone sandbox and run the modules against it
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \
 	  "$(VENV_BIN)/python" tests/demo/run_demo.py
+
+# The one way into the tools after `make demo`: .build/env (to `source`) puts .venv first on PATH and
+# points ANSIBLE_COLLECTIONS_PATH at the installed collection; `make shell` opens a shell with it.
+ENV_FILE := $(BUILD)/env
+SHELL_RC := $(BUILD)/shellrc
+SANDBOX_PORT ?= 8765
+
+env-file: ## Write .build/env: `source .build/env` for ansible-playbook, ansible-doc and the installed collection
+	@mkdir -p "$(BUILD)"
+	@{ echo "# Written by make env-file: source it to use this checkout's tools and installed collection."; \
+	  echo "export VIRTUAL_ENV=$(call shell_quote,$(VENV))"; \
+	  echo 'export PATH="$$VIRTUAL_ENV/bin:$$PATH"'; \
+	  echo "export ANSIBLE_COLLECTIONS_PATH=$(call shell_quote,$(COLLECTIONS))"; } > "$(ENV_FILE)"
+	@{ echo '[ -f ~/.bashrc ] && . ~/.bashrc'; echo ". $(call shell_quote,$(ENV_FILE))"; \
+	  echo 'PS1="(cxone.recording) $${PS1-\$$ }"'; } > "$(SHELL_RC)"
+
+shell: venv env-file ## A shell with .venv active and ANSIBLE_COLLECTIONS_PATH set (prompt marked; exit to leave)
+	@[ -f "$(COLLECTIONS)/ansible_collections/cxone/recording/MANIFEST.json" ] || $(MAKE) --no-print-directory install-collection
+	@echo "ansible-playbook, ansible-doc: $(VENV_BIN); collections: $(COLLECTIONS). Type exit to leave."
+	@bash --rcfile "$(SHELL_RC)" -i
+
+sandbox: venv install-collection env-file ## Run the CXone sandbox (demo tenant) in the foreground for your playbooks; writes .build/sandbox/ inventories; Ctrl-C stops
+	PYTHONPATH="$(ROOT)/tests/sandbox" "$(VENV_BIN)/python" tests/demo/run_sandbox.py --port $(SANDBOX_PORT)
 
 bench: venv install-collection ## The batch benchmark against the sandbox; the table goes to bench/results/latest.md
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" PYTHONPATH="$(ROOT)/tests/sandbox" \

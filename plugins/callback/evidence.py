@@ -424,12 +424,15 @@ class CallbackModule(CallbackBase):
             if self._descriptor is not None:
                 self._close_descriptor()
         if self._chain is not None:
-            self._display.display("cxone.recording.evidence: %d records in %s, last sha256 %s"
-                                  % (self._chain.agents, self._file_path, self._chain.last_sha256))
+            self._display.display("cxone.recording.evidence: %d %s in %s, last sha256 %s"
+                                  % (self._chain.agents, "record" if self._chain.agents == 1 else "records",
+                                     self._file_path, self._chain.last_sha256))
         if self._unwritten_tasks:
-            self._display.warning("cxone.recording.evidence: %d recording task(s) of this run are missing from the "
-                                  "evidence, wholly or in part" % self._unwritten_tasks)
+            words = ("task", "is") if self._unwritten_tasks == 1 else ("tasks", "are")
+            self._display.warning("cxone.recording.evidence: %d recording %s of this run %s missing from the "
+                                  "evidence, wholly or in part" % ((self._unwritten_tasks,) + words))
         if self._async_jobs:
-            self._display.warning("cxone.recording.evidence: %d background job(s) of recording tasks were not seen "
-                                  "finished by an async_status task of this run: they have no evidence"
-                                  % len(self._async_jobs))
+            self._display.warning("cxone.recording.evidence: %d background %s of recording tasks %s not seen "
+                                  "finished by an async_status task of this run: %s no evidence"
+                                  % ((len(self._async_jobs),) + (("job", "was", "it has") if len(self._async_jobs) == 1
+                                                                 else ("jobs", "were", "they have"))))

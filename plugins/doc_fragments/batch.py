@@ -18,14 +18,15 @@ class ModuleDocFragment:  # pylint: disable=too-few-public-methods
 options:
   user_id:
     description:
-      - The CXone user id (a User Hub UUID) of one agent, or a list of them.
+      - The CXone user id (a User Hub UUID) of one agent, or a list of them. Required.
+      - The check that it is given runs after Ansible's own checks of the options, so that a
+        misspelled option (C(userids)) is named rather than reported as a missing O(user_id).
       - Each id is stripped of surrounding spaces and must not be empty or contain control
         characters. An id given twice is sent once and has one result; ids are compared without
         regard to case (CXone's user ids are UUIDs), and the first spelling is the one sent.
       - A string is split at commas, as for every Ansible list option.
     type: list
     elements: str
-    required: true
     aliases: [user_ids]
   concurrency:
     description:

@@ -53,6 +53,18 @@ options:
         the entries' C(user_ids).
     type: list
     elements: dict
+  errors:
+    description:
+      - What a plan that cannot be applied does.
+      - V(raise) fails the task that uses the filter, with every problem in the error's message
+        (Ansible adds the task's and the filter's names before it).
+      - V(return) returns the message in RV(_value.error) instead, with empty batches, so that a
+        task of its own can show it as it is (C(ansible.builtin.fail)); the role
+        C(cxone.recording.record_on_demand) does this.
+    type: str
+    choices: [raise, return]
+    default: raise
+    version_added: 1.0.0
 seealso:
   - plugin: cxone.recording.record_on_demand_report
     plugin_type: filter
@@ -92,6 +104,13 @@ EXAMPLES = r"""
 - name: Merge the plan with the agents found
   ansible.builtin.set_fact:
     batches: "{{ plan | cxone.recording.record_on_demand_plan(users=found.users) }}"
+
+- name: Check a plan and fail with the plan's own message (no filter or set_fact wording around it)
+  ansible.builtin.fail:
+    msg: "{{ checked.error }}"
+  when: checked.error is not none
+  vars:
+    checked: "{{ plan | cxone.recording.record_on_demand_plan(errors='return') }}"
 """
 
 RETURN = r"""
@@ -130,6 +149,11 @@ _value:
         - The plan's C(user_names), C(emails) and C(teams), each value once, as the options
           C(user_name), C(email) and C(team) of M(cxone.recording.cxone_user_info).
       type: dict
+    error:
+      description:
+        - With O(errors=return) only. Null for a plan that can be applied; otherwise the message
+          O(errors=raise) would fail with, naming every problem, and the batches are empty.
+      type: str
 """
 
 import yaml
@@ -151,6 +175,14 @@ SELECTOR_OPTIONS = {"user_names": "user_name", "emails": "email", "teams": "team
 ENTRY_KEYS = ("action", "user_ids", "user_id", "media_type") + tuple(key for key, _field in SELECTOR_KEYS)
 # A refusal names this many ambiguous agents; a longer plan would bury the message.
 AGENTS_NAMED = 10
+
+
+class PlanError(AnsibleFilterError):
+    """A plan that cannot be applied; ``plan_message`` is the message as the filter words it."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.plan_message = message
 
 
 def _entry_user_ids(entry, problems, where):
@@ -289,21 +321,39 @@ def _parse_text(text):
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         position = " (line %d, column %d)" % (where.line + 1, where.column + 1) if where else ""
-        raise AnsibleFilterError("record_on_demand_plan: the text is not valid JSON or YAML%s: %s"
-                                 % (position, getattr(exc, "problem", None) or exc)) from None
+        raise PlanError("record_on_demand_plan: the text is not valid JSON or YAML%s: %s"
+                        % (position, getattr(exc, "problem", None) or exc)) from None
 
 
-def record_on_demand_plan(plan, users=None):
+def record_on_demand_plan(plan, users=None, errors="raise"):
     """The plan as one batch per action; AnsibleFilterError lists every problem found.
 
     ``users`` is the ``users`` list of a ``cxone_user_info`` task that looked up the plan's
     ``selectors``; without it, entries' user_names, emails and teams are only collected.
+    ``errors="return"`` returns the message in ``error`` (empty batches) instead of raising it.
     """
+    if errors not in ("raise", "return"):
+        raise AnsibleFilterError("record_on_demand_plan: errors must be raise or return, got %r" % to_text(errors))
+    if errors == "raise":
+        return _merge(plan, users)
+    try:
+        batches = _merge(plan, users)
+    except PlanError as exc:
+        batches = {"do_not_record": [], "stop": [], "start": {media: [] for media in MEDIA_TYPES}, "conflicts": [],
+                   "agents": 0, "selectors": {option: [] for option in SELECTOR_OPTIONS.values()},
+                   "error": exc.plan_message}
+    else:
+        batches["error"] = None
+    return batches
+
+
+def _merge(plan, users):
+    """The plan as one batch per action, or AnsibleFilterError naming every problem."""
     if isinstance(plan, str):
         plan = _parse_text(plan)
     if not isinstance(plan, (list, tuple)):
-        raise AnsibleFilterError("record_on_demand_plan: must be a list of entries ({action, user_ids, media_type}), got %s"
-                                 % type(plan).__name__)
+        raise PlanError("record_on_demand_plan: must be a list of entries ({action, user_ids, media_type}), got %s"
+                        % type(plan).__name__)
     problems = []
     batches = {operation.name: {media: [] for media in MEDIA_TYPES} if operation.takes_media_type else []
                for operation in PLANNED}
@@ -334,12 +384,12 @@ def record_on_demand_plan(plan, users=None):
             else:
                 seen.setdefault(action, number)
     if problems:
-        raise AnsibleFilterError("record_on_demand_plan: %s" % "; ".join(problems))
+        raise PlanError("record_on_demand_plan: %s" % "; ".join(problems))
 
     reasons = _ambiguities(named)
     if reasons:
         more = len(reasons) - AGENTS_NAMED
-        raise AnsibleFilterError(
+        raise PlanError(
             "record_on_demand_plan is ambiguous, nothing was sent: %s%s. Split it into separate plans or remove "
             "the contradicting entries." % ("; ".join(reasons[:AGENTS_NAMED]), " and %d more" % more if more > 0 else ""))
 

@@ -20,7 +20,8 @@ from urllib.parse import quote, quote_plus
 RECORDING_HINTS = MappingProxyType({
     401: "check the access key and the client credentials, or that the access token is still valid",
     403: 'the calling user lacks the "Interactions Hub > APIs > Multi-ACD Record on Demand API" permission',
-    404: "the agent has no active call; if every agent gets this, check that recording_api_path and "
+    404: "the agent has no active call; if that is not a failure, set no_active_call: skip (the role: "
+         "record_on_demand_no_active_call: skip); if every agent gets this, check that recording_api_path and "
          "api_endpoint match the tenant's API",
     409: "CXone refused in the call's current state, e.g. after do-not-record",
     425: "the interaction was still locked by a previous start or stop after all retries",

@@ -24,7 +24,9 @@ CONCURRENCY_RANGE = (1, 64)
 DEFAULT_CONCURRENCY = 8
 WAIT_TIMEOUT_RANGE = (1, 600)
 
-USER_ID_OPTION = {"type": "list", "elements": "str", "required": True, "aliases": ["user_ids"]}
+# Required, but checked by normalise_user_ids after AnsibleModule's validation: AnsibleModule reports
+# only its first error, and a missing required option comes before an unknown one (a misspelled user_ids).
+USER_ID_OPTION = {"type": "list", "elements": "str", "aliases": ["user_ids"]}
 CONCURRENCY_OPTION = {"type": "int", "default": DEFAULT_CONCURRENCY}
 ADAPTIVE_CONCURRENCY_OPTION = {"type": "bool", "default": True}
 WAIT_OPTIONS = {"wait": {"type": "bool", "default": False}, "wait_timeout": {"type": "int", "default": 30}}
@@ -37,6 +39,8 @@ def normalise_user_ids(values):
 
     Ids that differ only in case are one agent (see ``same_user_key``): the first spelling is sent.
     """
+    if values is None:
+        raise SettingsError("missing required arguments: user_id")
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)) or not values:

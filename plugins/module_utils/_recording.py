@@ -109,8 +109,11 @@ class RecordingTask:
             return unchanged_entry(operation, status)
         if only_when_needed and status["outcome"] == "no_active_call":
             # The request would be answered 404 too: the status read's answer stands for it.
-            return result_entry(user_id, "skipped" if options.no_active_call == "skip" else "failed", 404,
-                                attempts=status["attempts"], msg="%s; nothing was sent" % status["msg"],
+            skip = options.no_active_call == "skip"
+            return result_entry(user_id, "skipped" if skip else "failed", 404, attempts=status["attempts"],
+                                msg="%s; nothing was sent%s" % (status["msg"], "" if skip else (
+                                    " (if that is not a failure, set no_active_call: skip; the role: "
+                                    "record_on_demand_no_active_call: skip)")),
                                 requested_at=status["requested_at"], answered_at=status["answered_at"])
         if self.check_mode:
             entry = planned_entries([user_id])[0]
@@ -184,7 +187,8 @@ def send(session, operation, user_id, options, expected_contact=None):
 def _entry_for_changed_contact(user_id, expected_contact, exc, requested_at):
     """The entry of an agent whose retries stopped because its contact changed or could not be read."""
     status = exc.status
-    earlier = "%d earlier attempt(s) were not applied by CXone" % exc.attempts
+    earlier = ("%d earlier attempt was not applied by CXone" if exc.attempts == 1
+               else "%d earlier attempts were not applied by CXone") % exc.attempts
     if exc.unanswered_attempts:
         earlier += ", %d of them got no answer and may have taken effect" % exc.unanswered_attempts
     if status["outcome"] == "failed":
@@ -285,7 +289,8 @@ def _entry_from_answer(operation, user_id, answer, no_active_call, requested_at)
         outcome = "failed"
         msg = "user %s: %s" % (user_id, describe_failure(answer.status, answer.message, operation.hints))
     if answer.unanswered_attempts:
-        note = "%d earlier attempt(s) got no answer and may have taken effect" % answer.unanswered_attempts
+        note = ("%d earlier attempt got no answer and may have taken effect" if answer.unanswered_attempts == 1
+                else "%d earlier attempts got no answer and may have taken effect") % answer.unanswered_attempts
         msg = "%s; %s" % (msg, note) if msg else note
     return result_entry(user_id, outcome, answer.status, _contact_id(answer.body), answer.message, answer.attempts,
                         answer.unanswered_attempts, msg, requested_at, utc_now())

@@ -93,8 +93,8 @@ def task_result(in_words, entries, outcomes=OUTCOMES, changed_outcomes=CHANGED_O
     failures = [entry for entry in entries if entry["outcome"] == "failed"]
     if failures:
         result["failed"] = True
-        result["msg"] = "%s failed for %d of %d user(s): %s" % (
-            in_words, len(failures), len(entries), _failure_summary(failures))
+        result["msg"] = "%s failed for %d of %d %s: %s" % (
+            in_words, len(failures), len(entries), "user" if len(entries) == 1 else "users", _failure_summary(failures))
     else:
         counts = ", ".join("%s %s" % (summary[outcome], outcome) for outcome in outcomes if summary[outcome])
         result["msg"] = "%s: %s" % (in_words, counts)

@@ -243,8 +243,9 @@ class Transport:
                     limit = " (stopped at its time limit of %g s)" % budget \
                         if retry and attempts <= self.retries and deadline is not None else ""
                     raise TransportError(
-                        "%s: no answer from %s after %d attempt(s)%s: %s"
-                        % (what, origin(url), attempts, limit, failure_reason(exc)), attempts, unanswered) from None
+                        "%s: no answer from %s after %d %s%s: %s"
+                        % (what, origin(url), attempts, "attempt" if attempts == 1 else "attempts", limit,
+                           failure_reason(exc)), attempts, unanswered) from None
                 self._sleep(delay)
                 continue
 

@@ -189,10 +189,11 @@ def main():
         "unmatched": [{"selector": item["selector"], "value": item["value"]} for item in unmatched],
     }
     if unmatched and module.params["unmatched"] == "fail":
-        module.fail_json(msg="%d selector value(s) matched no user of status %s: %s" % (
-            len(unmatched), ", ".join(statuses), _unmatched_words(unmatched)), **result)
-    result["msg"] = "found %d user(s)%s" % (
-        len(matched), "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
+        module.fail_json(msg="%d selector %s no user of status %s: %s" % (
+            len(unmatched), "value matched" if len(unmatched) == 1 else "values matched", ", ".join(statuses),
+            _unmatched_words(unmatched)), **result)
+    result["msg"] = "found %d %s%s" % (len(matched), "user" if len(matched) == 1 else "users",
+                                       "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
     module.exit_json(**result)
 
 

@@ -56,6 +56,16 @@ REFUSING_AGENT = "Carol Caller"
 
 HOST = "demo_tenant"
 
+# What to do after the demo: the tools are in .venv and the collection in .build/collections.
+NEXT_STEPS = """
+Next, to run ansible-playbook and ansible-doc yourself:
+  make shell                 a shell with .venv active and ANSIBLE_COLLECTIONS_PATH=.build/collections (or: source .build/env)
+  ansible-doc cxone.recording.cxone_recording_start
+  make sandbox               (another terminal) this sandbox for your own playbooks, until Ctrl-C; writes
+                             .build/sandbox/inventory.yml and the guides' tenants.yml, prints the CXONE_* environment
+  cd .build/sandbox && ansible-playbook -i tenants.yml cxone.recording.stop_recording -e user_ids=3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+                             (the guides' commands and examples run there as written; see the sandbox guide)"""
+
 
 class DemoError(Exception):
     """The demo could not run as planned; the message says why."""
@@ -165,7 +175,8 @@ def report_agent(control, agent, steps, want):
     print("  sandbox:  recording %s, do_not_record %s, %d recorded segment%s"
           % (state[0], "yes" if state[1] else "no", state[2], "" if state[2] == 1 else "s"))
     if state != want:
-        return "%s: expected recording %s, do_not_record %s, %d segment(s); the sandbox has %s, %s, %d" % ((name,) + want + state)
+        return "%s: expected recording %s, do_not_record %s, %d %s; the sandbox has %s, %s, %d" % (
+            (name,) + want[:3] + ("segment" if want[2] == 1 else "segments",) + state)
     return None
 
 
@@ -242,6 +253,7 @@ def main(argv=None):
         say_error("\ndemo: FAILED: the result does not match the story:\n  - %s" % "\n  - ".join(problems))
         return 1
     print("\ndemo: passed in %.1f s" % elapsed)
+    print(NEXT_STEPS)
     return 0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -187,7 +188,9 @@ class Rulebook:
         users = set()
         for line in self.output().splitlines():
             if BATCH_LINE in line:
-                users.update(user.strip() for user in line.split("for user(s)", 1)[1].split(","))
+                # "... batch of 2 refusals for users a, b" / "... for user a"
+                listed = re.split(r" for users? ", line, maxsplit=1)[1]
+                users.update(user.strip() for user in listed.split(","))
         return users
 
     def wait_until_done(self, user_ids, timeout=120):

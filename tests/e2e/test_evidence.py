@@ -50,7 +50,7 @@ RECORDING = {"start": "cxone.recording.cxone_recording_start", "stop": "cxone.re
              "dnr": "cxone.recording.cxone_do_not_record"}
 ENTRY_FIELDS = ("user_id", "outcome", "http_status", "contact_id", "attempts", "unanswered_attempts", "msg",
                 "requested_at", "answered_at")
-PRINTED = re.compile(r"cxone\.recording\.evidence: (\d+) records in (\S+), last sha256 ([0-9a-f]{64})")
+PRINTED = re.compile(r"cxone\.recording\.evidence: (\d+) records? in (\S+), last sha256 ([0-9a-f]{64})")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EVIDENCE_KEY_TYPE = os.path.join(ROOT, "extensions", "awx", "evidence_key_credential_type.yml")
 EVIDENCE_KEY = "EVIDENCE-KEY-of-the-auditors-7q%=&"
@@ -378,7 +378,7 @@ def test_a_write_error_warns_naming_the_file_and_the_printed_count_is_what_the_f
         lines = read_lines(files[0]) if files else []
     warned = re.search(r"cxone\.recording\.evidence: cannot write (\S+): ([^;]+);", run.output)
     assert warned, run.output[-3000:]
-    assert "2 recording task(s) of this run are missing from the evidence" in run.output
+    assert "2 recording tasks of this run are missing from the evidence" in run.output
     if not full:
         assert os.path.basename(warned.group(1)).startswith("cxone-evidence-") and printed_anchor(run) is None
         return

@@ -75,7 +75,7 @@ def test_cli_tls_serves_https_with_its_certificate_as_ca_bundle(tmp_path):
             session.trust_env = False       # else REQUESTS_CA_BUNDLE in the environment overrides session.verify
             token = _login(session, sandbox.url)
             answer = session.post(api_endpoint + RECORDING_PATH + "start-recording-on-demand",
-                                  params={"userId": "5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c01"}, headers={"Authorization": "Bearer " + token})
+                                  params={"userId": "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"}, headers={"Authorization": "Bearer " + token})
             assert answer.status_code == 200
     finally:
         code, _out, err = sandbox.stop()
@@ -105,14 +105,14 @@ def test_demo_config_and_a_1000_request_batch_is_cheap(tmp_path):
     sandbox = running_sandbox(tmp_path)
     try:
         state = requests.get(sandbox.url + "/_sandbox/state", timeout=10).json()["tenants"][0]
-        assert len(state["agents"]) == 6
+        assert len(state["agents"]) == 8
         assert [a["name"] for a in state["agents"] if a["contact_id"] is None] == ["Frank Free"]
         assert [a["name"] for a in state["agents"] if a["asynchronous"]] == ["Dave Delayed"]
         with requests.Session() as session:
             token = _login(session, sandbox.url)
         api_url = requests.get(sandbox.url + "/_sandbox/health", timeout=10).json()["api_url"]
         url = api_url + "/api-na1" + RECORDING_PATH + "start-recording-on-demand"
-        users = ["5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c0%d" % i for i in (1, 2, 3, 5)]
+        users = ["3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"] + ["5f3c9a52-7d4e-4b8a-9c1f-2e6d8b0a1c0%d" % i for i in (3, 5)]
         codes = []
         cpu_before = cpu_seconds(sandbox.process)
 

@@ -300,8 +300,8 @@ def parse_args(args):
         raise ValueError("consent_events: the arguments must be a mapping")
     unknown = sorted(name for name in args if name not in _KNOWN_ARGS and not name.startswith("eda_"))
     if unknown:
-        raise ValueError("consent_events: unknown argument(s): %s; known: %s"
-                         % (", ".join(unknown), ", ".join(sorted(_KNOWN_ARGS))))
+        raise ValueError("consent_events: unknown %s: %s; known: %s"
+                         % ("argument" if len(unknown) == 1 else "arguments", ", ".join(unknown), ", ".join(sorted(_KNOWN_ARGS))))
     if args.get("port") in (None, ""):
         raise ValueError("consent_events: port: is required")
     port = _number(args, "port", None, int, 1, 65535)
@@ -436,7 +436,8 @@ class Batcher:
 
     def _enqueue(self, key, user_id, contact_id):
         if len(self._unsettled) >= self._max_pending:
-            raise Unavailable("%d refusals are waiting already (max_pending)" % self._max_pending)
+            raise Unavailable(("%d refusal is waiting already (max_pending)" if self._max_pending == 1
+                               else "%d refusals are waiting already (max_pending)") % self._max_pending)
         agent = key[0]
         waiting = self._queued.get(agent)
         if waiting is not None and len(waiting) >= MAX_PENDING_PER_AGENT:
@@ -561,8 +562,9 @@ class Batcher:
             self._awaiting_feedback.pop(event["meta"]["uuid"], None)
             self._settle(refusals, "the listener stopped before the rule engine took the refusal")
             raise
-        logger.info("consent_events: batch of %d refusal(s) for user(s) %s",
-                    event[EVENT_KEY]["received"], ", ".join(event[EVENT_KEY]["user_ids"]))
+        logger.info("consent_events: batch of %d %s for %s %s", event[EVENT_KEY]["received"],
+                    "refusal" if event[EVENT_KEY]["received"] == 1 else "refusals",
+                    "user" if len(event[EVENT_KEY]["user_ids"]) == 1 else "users", ", ".join(event[EVENT_KEY]["user_ids"]))
         if self._feedback is None:
             self._settle(refusals)
 
@@ -792,7 +794,8 @@ class ConnectionGuard:
 
     def admit(self, connection):
         if len(self._open) >= self.limit:
-            logger.warning("consent_events: %d connections open (max_connections): answered 503", len(self._open))
+            logger.warning("consent_events: %d %s open (max_connections): answered 503", len(self._open),
+                           "connection" if len(self._open) == 1 else "connections")
             return False
         self._open[connection.transport] = connection
         return True
@@ -857,7 +860,8 @@ async def serve(queue, settings, feedback=None, ready=None, **batcher_options):
             server.close()
         # The posts answered 503 above get their answers before the connections close.
         await runner.cleanup()
-        logger.info("consent_events: stopped; %d refusal(s) not handed over were answered 503", unanswered)
+        logger.info("consent_events: stopped; %d %s not handed over %s answered 503", unanswered,
+                    "refusal" if unanswered == 1 else "refusals", "was" if unanswered == 1 else "were")
 
 
 async def main(queue, args):

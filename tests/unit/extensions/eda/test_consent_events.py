@@ -706,7 +706,7 @@ def test_json_nested_beyond_reason_is_400(body):
     ({"port": 8080}, "token, hmac_secret: at least one is required"),
     ({"port": 8080, "token": "", "hmac_secret": ""}, "token, hmac_secret: at least one is required"),
     ({"port": 8080, "token": 1234}, "token: must be a string"),
-    ({"port": 8080, "token": TOKEN, "tokn": "x"}, "unknown argument(s): tokn"),
+    ({"port": 8080, "token": TOKEN, "tokn": "x"}, "unknown argument: tokn"),
     ({"port": 8080, "token": TOKEN, "hmac_header": "X Bad:"}, "hmac_header: must be an HTTP header name"),
     ({"port": 8080, "token": TOKEN, "batch_window": -1}, "batch_window: must be from 0 to 60"),
     ({"port": 8080, "token": TOKEN, "batch_max": 0}, "batch_max: must be from 1 to 1000"),

@@ -50,7 +50,7 @@ SECRET = "KEY-SECRET-never-in-evidence"
 EVIDENCE_KEY = "evidence-KEY-held-by-the-auditor"
 
 NAME = "cxone.recording.evidence"
-PRINTED = re.compile(r"cxone\.recording\.evidence: (\d+) records in (\S+), last sha256 ([0-9a-f]{64})")
+PRINTED = re.compile(r"cxone\.recording\.evidence: (\d+) records? in (\S+), last sha256 ([0-9a-f]{64})")
 
 
 @pytest.fixture(autouse=True)
@@ -355,7 +355,7 @@ def test_a_background_job_never_seen_finished_leaves_no_file_and_a_warning(tmp_p
     run.end()
     assert run.path is None and os.listdir(tmp_path) == []
     anchor, err = printed_anchor(capsys)
-    assert anchor is None and "1 background job(s) of recording tasks were not seen finished" in err
+    assert anchor is None and "1 background job of recording tasks was not seen finished" in err
 
 
 # -- write errors ---------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def test_a_full_disk_warns_naming_the_file_and_the_printed_count_is_what_was_wri
     assert [line["user_id"] for line in lines[1:]] == ["a1", "a2", "a1"], "whole lines only, the cut one removed"
     assert anchor == (3, run.path, lines[-1]["sha256"])
     assert "cannot write %s: No space left on device" % run.path in err
-    assert "2 recording task(s) of this run are missing from the evidence" in err
+    assert "2 recording tasks of this run are missing from the evidence" in err
     found = verified(run.path, allow_incomplete=True)
     assert found.bad is None and (found.records, found.last_sha256, found.complete) == (3, anchor[2], False)
     assert verified(run.path).bad.reason == NO_RUN_ENDED
@@ -446,7 +446,7 @@ def test_an_unwritable_directory_warns_and_does_not_stop_the_run(tmp_path, capsy
     anchor, err = printed_anchor(capsys)
     assert anchor is None
     assert "cannot write %s" % (blocker / "evidence" / "cxone-evidence-") in err
-    assert "2 recording task(s) of this run are missing from the evidence" in err
+    assert "2 recording tasks of this run are missing from the evidence" in err
 
 
 # -- many tenants, options ------------------------------------------------------------------------
@@ -492,3 +492,11 @@ def test_the_collection_version_comes_from_the_installed_manifest_else_galaxy_ym
     (tmp_path / "MANIFEST.json").write_text(json.dumps({"collection_info": {"version": "2.3.5"}}), encoding="utf-8")
     assert evidence.collection_version(str(tmp_path)) == "2.3.5"
     assert evidence.collection_version(str(tmp_path / "absent")) is None
+
+
+@pytest.mark.parametrize("agents, printed", [(1, "1 record in "), (2, "2 records in ")])
+def test_the_printed_line_counts_one_record_in_the_singular(tmp_path, capsys, agents, printed):
+    run = Run(tmp_path)
+    run.task("stop", STOP, module_result(*(agent("a%d" % number) for number in range(agents))))
+    run.end()
+    assert "cxone.recording.evidence: " + printed + run.path in capsys.readouterr().out

@@ -193,3 +193,31 @@ def test_mask_and_unmask_entries_become_their_batches_after_a_start():
     batches = record_on_demand_plan([{"action": "unmask", "user_ids": "u"}, {"action": "mask", "user_ids": ["m"]},
                                      {"action": "start", "user_ids": ["m"]}])
     assert batches["mask"] == ["m"] and batches["unmask"] == ["u"] and batches["start"]["voice"] == ["m"]
+
+
+@pytest.mark.parametrize("plan", [
+    [{"action": "stop", "user_ids": ["a"], "media_type": "voice"}],
+    [{"action": "start", "user_ids": ["a"]}, {"action": "stop", "user_ids": ["a"]}],
+    "[{action: stop",
+    {"action": "stop"},
+])
+def test_errors_return_gives_the_message_raise_would_fail_with(plan):
+    """The role shows a wrong plan's message as its own, without the set_fact and filter wrapper."""
+    returned = record_on_demand_plan(plan, errors="return")
+    assert returned["error"] == refusal(plan)
+    assert returned["error"].startswith("record_on_demand_plan")
+    assert returned["do_not_record"] == returned["stop"] == [] and returned["agents"] == 0
+    assert returned["start"] == {"voice": [], "voiceAndScreen": []} and returned["selectors"] == NO_SELECTORS
+
+
+def test_errors_return_of_a_good_plan_has_no_error_and_the_same_batches():
+    plan = [{"action": "do_not_record", "user_id": "a"}, {"action": "start", "user_ids": ["a", "b"]}]
+    returned = record_on_demand_plan(plan, errors="return")
+    assert returned.pop("error") is None
+    assert returned == record_on_demand_plan(plan)
+    assert "error" not in record_on_demand_plan(plan)
+
+
+def test_errors_must_be_raise_or_return():
+    with pytest.raises(AnsibleFilterError, match="errors must be raise or return, got 'ignore'"):
+        record_on_demand_plan([{"action": "stop", "user_ids": ["a"]}], errors="ignore")

@@ -104,7 +104,7 @@ def test_a_transport_error_after_a_renewal_carries_every_attempt(server, sleeps)
     with pytest.raises(TransportError) as caught:
         new_client(server, sleeps, TokenSource("tok-1", "tok-2"), retries=1).request("POST", PATH, "stop recording")
     assert (caught.value.attempts, caught.value.unanswered_attempts) == (3, 2)
-    assert caught.value.msg.startswith("stop recording: no answer from %s after 2 attempt(s)" % server.url)
+    assert caught.value.msg.startswith("stop recording: no answer from %s after 2 attempts" % server.url)
 
 
 def test_a_refused_renewal_carries_the_attempts_made(server, sleeps):

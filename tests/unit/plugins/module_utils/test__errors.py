@@ -12,7 +12,8 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import des
 @pytest.mark.parametrize("status, hint", [
     (401, "check the access key and the client credentials"),
     (403, "Interactions Hub > APIs > Multi-ACD Record on Demand API"),
-    (404, "the agent has no active call"),
+    (404, "the agent has no active call; if that is not a failure, set no_active_call: skip (the role: "
+          "record_on_demand_no_active_call: skip)"),
     (409, "after do-not-record"),
     (425, "still locked"),
 ])

@@ -20,6 +20,14 @@ def test_user_ids_are_stripped_and_deduplicated_in_order():
     assert normalise_user_ids("single") == ["single"]
 
 
+def test_a_missing_user_id_is_refused_as_ansible_words_a_missing_required_option():
+    """user_id is not `required` in the argument spec, so that AnsibleModule names an unknown option
+    (its first error) before the missing one; the check here keeps Ansible's wording."""
+    with pytest.raises(SettingsError) as caught:
+        normalise_user_ids(None)
+    assert caught.value.msg == "missing required arguments: user_id"
+
+
 @pytest.mark.parametrize("values, problem", [
     ([], "non-empty list"),
     (["ok", "  "], "user_id: item 2 is empty"),

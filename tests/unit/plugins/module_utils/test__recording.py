@@ -81,7 +81,9 @@ def test_404_fails_by_default_and_is_skipped_on_request(server, session):
     failed = send(session, STOP, "u1", options())
     assert failed["outcome"] == "failed" and failed["http_status"] == 404
     assert failed["msg"] == ("user u1: HTTP 404: No active interaction found for user u1 (the agent has no active "
-                             "call; if every agent gets this, check that recording_api_path and api_endpoint "
+                             "call; if that is not a failure, set no_active_call: skip (the role: "
+                             "record_on_demand_no_active_call: skip); if every agent gets this, check that "
+                             "recording_api_path and api_endpoint "
                              "match the tenant's API)")
     skipped = send(session, STOP, "u1", options(no_active_call="skip"))
     assert skipped["outcome"] == "skipped" and "has no active call, skipped" in skipped["msg"]
@@ -265,7 +267,7 @@ def test_the_contact_is_read_again_before_a_retry_and_a_new_one_stops_the_retrie
     entry = act_for_agent(session, DO_NOT_RECORD, "u1", options(expected_contacts={"u1": "c-1"}), False)
     assert entry["outcome"] == "skipped" and entry["contact_id"] == "c-2"
     assert entry["msg"] == ("user u1: expected contact c-1, but before a retry the agent is on contact c-2; nothing "
-                            "more was sent (1 earlier attempt(s) were not applied by CXone)")
+                            "more was sent (1 earlier attempt was not applied by CXone)")
     assert api_requests(server) == [STATUS, op_path(DO_NOT_RECORD), STATUS], "the next caller's contact is untouched"
     assert entry["attempts"] == 2
 
@@ -380,5 +382,9 @@ def test_a_voice_and_screen_start_is_always_sent_and_a_failed_read_does_not_stop
 def test_an_agent_the_status_shows_on_no_call_gets_no_request(server, session, no_active_call, outcome):
     server.queue(STATUS, server.answer(404, {"description": "No active interaction"}))
     entry = act_for_agent(session, STOP, "u1", options(no_active_call=no_active_call, only_when_needed=True), False)
-    assert (entry["outcome"], entry["http_status"]) == (outcome, 404) and entry["msg"].endswith("nothing was sent")
+    assert (entry["outcome"], entry["http_status"]) == (outcome, 404)
+    # A failure says how to make it a skip; a skip needs no hint.
+    assert entry["msg"].endswith("nothing was sent" if outcome == "skipped" else
+                                 "nothing was sent (if that is not a failure, set no_active_call: skip; the role: "
+                                 "record_on_demand_no_active_call: skip)")
     assert server.to(op_path(STOP)) == []

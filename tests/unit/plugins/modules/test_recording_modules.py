@@ -92,8 +92,9 @@ def test_a_mixed_batch_reports_every_agent_in_input_order(run_module, tenant, mo
     assert [entry["attempts"] for entry in entries] == [1, 1, 1, 1, 2]
     assert result["summary"] == summary(completed=2, accepted=1, failed=2)
     assert result["msg"] == (
-        "%s failed for 2 of 5 user(s): user u-404: HTTP 404: No active interaction found (the agent has no "
-        "active call; if every agent gets this, check that recording_api_path and api_endpoint match the "
+        "%s failed for 2 of 5 users: user u-404: HTTP 404: No active interaction found (the agent has no "
+        "active call; if that is not a failure, set no_active_call: skip (the role: record_on_demand_no_active_call: "
+        "skip); if every agent gets this, check that recording_api_path and api_endpoint match the "
         "tenant's API); user u-409: HTTP 409: Recording is not allowed (CXone refused in the call's current "
         "state, e.g. after do-not-record)" % MODULES[module].in_words)
     assert "user_id" not in result and "outcome" not in result
@@ -108,7 +109,7 @@ def test_no_active_call_skip_turns_a_404_into_skipped(run_module, tenant, module
     assert [entry["outcome"] for entry in entries] == ["completed", "accepted", "skipped", "failed", "completed"]
     assert entries[2]["msg"] == "user u-404 has no active call, skipped (HTTP 404: No active interaction found)"
     assert run.result["summary"] == summary(completed=2, accepted=1, skipped=1, failed=1)
-    assert run.result["msg"].startswith("%s failed for 1 of 5 user(s): user u-409: HTTP 409" % MODULES[module].in_words)
+    assert run.result["msg"].startswith("%s failed for 1 of 5 users: user u-409: HTTP 409" % MODULES[module].in_words)
 
 
 @each_module
@@ -184,7 +185,7 @@ def test_a_bad_setting_fails_every_agent_with_the_reason_before_any_request(run_
         assert entry["outcome"] == "failed" and entry["msg"].startswith(reason)
         assert entry["attempts"] == 0 and entry["http_status"] is None
     assert result["summary"] == summary(failed=2)
-    assert result["msg"].startswith("%s failed for 2 of 2 user(s): %s" % (MODULES[module].in_words, reason))
+    assert result["msg"].startswith("%s failed for 2 of 2 users: %s" % (MODULES[module].in_words, reason))
     assert result["msg"].endswith("(users: a, b)")
     assert tenant.requests == []
 
@@ -197,7 +198,7 @@ def test_a_refused_login_fails_every_agent_with_cxones_message(run_module, tenan
     assert run.exit_code == 1
     assert {entry["http_status"] for entry in run.result["results"]} == {400}
     assert run.result["msg"] == (
-        "%s failed for 3 of 3 user(s): login with access key KEY-ID failed: HTTP 400: Invalid access key "
+        "%s failed for 3 of 3 users: login with access key KEY-ID failed: HTTP 400: Invalid access key "
         "credentials [invalid_grant] (check the access key id and secret) (users: a, b, c)" % MODULES[module].in_words)
     assert len(tenant.to("/auth/token")) == 1
     assert not tenant.to("/api" + operation_path(module))
@@ -303,6 +304,6 @@ def test_a_login_without_answer_counts_no_attempt_for_the_agents(run_module, ten
     entries = run.result["results"]
     assert [entry["outcome"] for entry in entries] == ["failed", "failed"]
     assert entries[0]["msg"].startswith(
-        "login with access key KEY-ID: no answer from %s after 2 attempt(s)" % tenant.url)
+        "login with access key KEY-ID: no answer from %s after 2 attempts" % tenant.url)
     assert not tenant.to("/api" + operation_path(module))
     assert [(entry["attempts"], entry["unanswered_attempts"]) for entry in entries] == [(0, 0), (0, 0)]
