@@ -30,9 +30,9 @@ E2E_PATHS := tests/e2e
 # pytest-xdist workers for `make e2e`, each with its own sandbox; a file's tests stay on one worker.
 E2E_WORKERS ?= 2
 
-# $(call run_pytest,paths,environment): run pytest from the venv on these paths.
+# $(call run_pytest,paths,environment): run pytest from the venv on these paths; the last line says how long it took.
 define run_pytest
-	env $(2) "$(VENV_BIN)/python" -m pytest $(1)
+	TIMEFORMAT='== $@: pytest took %0R s'; time env $(2) "$(VENV_BIN)/python" -m pytest $(1)
 endef
 
 # $(call shell_quote,text): text in single quotes for a POSIX shell.
@@ -113,7 +113,8 @@ e2e: venv install-collection ## pytest tests/e2e: ansible-playbook with the inst
 # README.md's support matrix says the same.
 
 # End-to-end tests run on every ansible-core of the range (the whole of tests/e2e runs on the default one).
-RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py tests/e2e/test_role_record_on_demand.py
+RANGE_E2E_PATHS := tests/e2e/test_modules.py tests/e2e/test_connection_plugin.py tests/e2e/test_role_record_on_demand.py \
+  tests/e2e/test_role_desired_state.py
 
 # Python 3.13 for the newest ansible-core (2.20+ needs >= 3.12): pyenv's, else one on PATH that runs.
 PYENV_ROOT_DIR := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
@@ -146,14 +147,15 @@ $(NEWEST_STAMP): tests/requirements-newest.txt
 	$(call make_venv,$(NEWEST_VENV),$(PYTHON_NEWEST),tests/requirements-newest.txt)
 
 # $(call range_e2e,venv,collections): install the tarball `build` made with that venv's ansible-galaxy
-# and run RANGE_E2E_PATHS with its ansible-playbook.
+# and run RANGE_E2E_PATHS with its ansible-playbook, on E2E_WORKERS pytest-xdist workers (a file's
+# tests stay on one worker, as in `make e2e`).
 define range_e2e
 	@rm -rf "$(2)" && mkdir -p "$(2)"
 	ANSIBLE_COLLECTIONS_PATH="$(2)" "$(1)/bin/ansible-galaxy" collection install --offline --force \
 	  -p "$(2)" "$(DIST)"/cxone-recording-*.tar.gz
 	@"$(1)/bin/ansible" --version | sed -n 1p; "$(1)/bin/python" --version
-	PATH="$(1)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(2)" PYTHONPATH="$(ROOT)/tests/sandbox" \
-	  "$(1)/bin/python" -m pytest $(RANGE_E2E_PATHS)
+	TIMEFORMAT='== $@: pytest took %0R s'; time PATH="$(1)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(2)" \
+	  PYTHONPATH="$(ROOT)/tests/sandbox" "$(1)/bin/python" -m pytest -n $(E2E_WORKERS) --dist loadfile $(RANGE_E2E_PATHS)
 endef
 
 e2e-oldest: build $(OLDEST_STAMP) ## End-to-end tests of the modules, the connection and the role on ansible-core 2.16 (oldest)
@@ -182,7 +184,7 @@ define run_sanity
 	$(call copy_checkout,$(BUILD)/$(3)/ansible_collections/cxone/recording)
 	@echo "copied $$(find "$(BUILD)/$(3)/ansible_collections/cxone/recording" -path '*/.git' -prune -o -type f -print | wc -l) files to $(BUILD)/$(3)"
 	@root="$(BUILD)/$(3)/ansible_collections/cxone/recording"; log="$(BUILD)/$(3).log"; \
-	rc=0; (cd "$$root" && PATH="$(1)/bin:$$PATH" "$(1)/bin/ansible-test" sanity $(addprefix --test ,$(4)) \
+	start=$$SECONDS; rc=0; (cd "$$root" && PATH="$(1)/bin:$$PATH" "$(1)/bin/ansible-test" sanity $(addprefix --test ,$(4)) \
 	  --venv --requirements --python "$(2)" --color no --junit 2>&1) | tee "$$log" || rc=$$?; \
 	echo "== ansible-test sanity ($$("$(1)/bin/ansible" --version | sed -n 1p), Python $(2)), per test (junit: $$root/tests/output/junit):"; \
 	count=0; for f in "$$root"/tests/output/junit/ansible-test-sanity-*.xml; do \
@@ -199,6 +201,7 @@ define run_sanity
 	if [ -n "$$broken" ]; then echo "ERROR: sanity tests could not run:"; echo "$$broken"; [ $$rc -ne 0 ] || rc=1; fi; \
 	if [ $$count -eq 0 ]; then echo "ERROR: ansible-test ran no sanity test"; [ $$rc -ne 0 ] || rc=1; fi; \
 	if [ $$rc -ne 0 ]; then echo "== sanity FAILED (exit $$rc)"; else echo "== sanity passed"; fi; \
+	echo "== $@: ansible-test sanity took $$((SECONDS - start)) s"; \
 	exit $$rc
 endef
 
@@ -293,7 +296,7 @@ changelog-check: venv ## Fail when CHANGELOG.rst differs from what `make changel
 # ---- end of release readiness ----------------------------------------------------------------------
 
 lint: venv link ## ansible-lint --profile production (collection found through the dev link)
-	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)" \
+	TIMEFORMAT='== $@: ansible-lint took %0R s'; time PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(DEV_COLLECTIONS)" \
 	  "$(VENV_BIN)/ansible-lint" --profile production --offline
 
 changelog-lint: venv ## antsibull-changelog lint (fragments and changelog.yaml)
@@ -344,10 +347,10 @@ $(EDA_STAMP): tests/requirements-eda.txt
 eda-venv: $(EDA_STAMP) ## Create .venv-eda with ansible-rulebook (tests/requirements-eda.txt); checks Java 17
 
 unit-eda: eda-venv ## The consent_events source's unit tests, in .venv-eda (aiohttp)
-	env PYTHONPATH="$(ROOT)/tests/sandbox" "$(EDA_VENV)/bin/python" -m pytest $(EDA_UNIT_PATHS)
+	TIMEFORMAT='== $@: pytest took %0R s'; time env PYTHONPATH="$(ROOT)/tests/sandbox" "$(EDA_VENV)/bin/python" -m pytest $(EDA_UNIT_PATHS)
 
 e2e-eda: eda-venv install-collection ## ansible-rulebook with the installed consent_refused rulebook against the sandbox
-	env $(EDA_ENV) "$(EDA_VENV)/bin/python" -m pytest $(EDA_E2E_PATHS)
+	TIMEFORMAT='== $@: pytest took %0R s'; time env $(EDA_ENV) "$(EDA_VENV)/bin/python" -m pytest $(EDA_E2E_PATHS)
 
 bench-consent: eda-venv install-collection ## Consent path: steady stream, restart mid-stream, flood; p50/p99, lost, twice, the run_module floor
 	@mkdir -p bench/results

@@ -44,13 +44,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path[:0] = [os.path.join(ROOT, "tests", "sandbox"), os.path.join(ROOT, "tests", "e2e")]
+sys.path[:0] = [os.path.join(ROOT, "tests", "sandbox"), os.path.join(ROOT, "tests", "utils"), os.path.join(ROOT, "tests", "e2e")]
 
 # pylint: disable=wrong-import-position
 import aiohttp  # noqa: E402  (ansible-rulebook's; the bench runs with .venv-eda)
 import ansible_runner  # noqa: E402
 import yaml  # noqa: E402
-from conftest import (  # noqa: E402
+from e2e_helpers import (  # noqa: E402
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     CLIENT_ID,

@@ -18,7 +18,7 @@ import json
 import os
 import urllib.parse
 
-from conftest import agent_ids  # pylint: disable=import-error
+from e2e_helpers import agent_ids  # pylint: disable=import-error
 
 ALICE, BOB, CAROL, DAVE, IDLE = agent_ids(5, prefix="5ec7")
 ON_CALL = [ALICE, BOB, CAROL, DAVE]

@@ -2,13 +2,14 @@
 # Copyright: Contributors to the cxone.recording collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""End-to-end fixtures: the CXone sandbox, a tenant with agents on calls, and ansible-playbook.
+"""End-to-end fixtures: the CXone sandbox and ansible-playbook in each test's folder.
 
 Playbooks run with the real ``ansible-playbook`` of the venv against the collection installed
-from its built tarball (``make e2e`` sets ANSIBLE_COLLECTIONS_PATH). The helpers live in
-``tests/utils/e2e_helpers.py``, shared with the demo; the names the test files import from
-here (``make_tenant``, ``agent_ids``, ``operation_requests``, ``Ansible``, the test
-credentials) are re-exported from it.
+from its built tarball (``make e2e`` sets ANSIBLE_COLLECTIONS_PATH). This file holds fixtures
+only. The helpers (``make_tenant``, ``agent_ids``, ``operation_requests``, ``Ansible``, the test
+credentials, ...) live in ``tests/utils/e2e_helpers.py``, shared with the demo and the
+benchmarks: test files import them from there (``from e2e_helpers import ...``), which the
+path set up below makes importable, and so is the sandbox package once e2e_helpers is imported.
 """
 
 from __future__ import annotations
@@ -20,23 +21,8 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "utils"))
 
-# pylint: disable=wrong-import-position,import-error,unused-import
-from e2e_helpers import (  # noqa: E402,F401  re-exported for the test files
-    ACCESS_KEY_ID,
-    ACCESS_KEY_SECRET,
-    API_USER,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    TENANT_A,
-    TENANT_B,
-    Ansible,
-    PlaybookRun,
-    agent_ids,
-    make_tenant,
-    operation_requests,
-    run_runner_job,
-    write_yaml,
-)
+# pylint: disable=wrong-import-position,import-error
+from e2e_helpers import Ansible  # noqa: E402
 from cxone_sandbox import SandboxServer  # noqa: E402  (importable once e2e_helpers is)
 
 

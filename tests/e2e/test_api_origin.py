@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import agent_ids, make_tenant, operation_requests  # pylint: disable=import-error
+from e2e_helpers import agent_ids, make_tenant, operation_requests  # pylint: disable=import-error
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import agent_ids, make_tenant  # pylint: disable=import-error
+from e2e_helpers import agent_ids, make_tenant  # pylint: disable=import-error
 
 pytestmark = pytest.mark.e2e
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import time
+import types
 
 import pytest
 
-from conftest import (  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_SECRET,
     CLIENT_SECRET,
     TENANT_A,
     TENANT_B,
+    Ansible,
     agent_ids,
     make_tenant,
     operation_requests,
@@ -53,12 +55,33 @@ def token_requests(sandbox):
     return counts["password"] + counts["refresh_token"]
 
 
-def test_a_play_logs_in_once(ansible, tenant):
-    run = ansible.run(ansible.play(five_tasks_and_a_loop(), hosts="cxone"), inventory=ansible.tenant_inventory())
-    assert run.rc == 0, run.output
-    assert token_requests(tenant) == 1
-    assert len(operation_requests(tenant)) == 11
-    assert [tenant.agent_state(agent)["contact"]["recording"] for agent in AGENTS[1:6]] == ["voice"] * 5
+@pytest.fixture(scope="module")
+def five_tasks(sandbox_server, tmp_path_factory):
+    """One run of five tasks and a loop over the connection, read by two tests: at -vvvv, with the
+    connection's log messages in ANSIBLE_LOG_PATH (what the leak search reads), and the sandbox's
+    view of it taken at once (the next test resets the sandbox)."""
+    control = sandbox_server.client()
+    control.reset()
+    control.add_tenant(make_tenant(agents=AGENTS, calls=AGENTS))
+    ansible = Ansible(str(tmp_path_factory.mktemp("five-tasks")), sandbox_server.url, sandbox_server.api_url)
+    log_path = os.path.join(ansible.workdir, "ansible.log")
+    inventory = ansible.tenant_inventory(ansible_persistent_log_messages=True)
+    run = ansible.run(ansible.play(five_tasks_and_a_loop(), hosts="cxone"), inventory=inventory, verbosity=4,
+                      env={"ANSIBLE_LOG_PATH": log_path})
+    log = ""
+    if os.path.exists(log_path):
+        with open(log_path, encoding="utf-8") as stream:
+            log = stream.read()
+    return types.SimpleNamespace(
+        ansible=ansible, run=run, log=log, logins=token_requests(control), operations=len(operation_requests(control)),
+        recording=[control.agent_state(agent)["contact"]["recording"] for agent in AGENTS[1:6]])
+
+
+def test_a_play_logs_in_once(five_tasks):
+    assert five_tasks.run.rc == 0, five_tasks.run.output
+    assert five_tasks.logins == 1
+    assert five_tasks.operations == 11
+    assert five_tasks.recording == ["voice"] * 5
 
 
 def test_short_lived_tokens_are_renewed_between_tasks(ansible, sandbox):
@@ -121,15 +144,10 @@ def test_two_tenants_in_one_play_stay_separate(ansible, sandbox):
     assert sandbox.agent_state(agents_b[1], tenant_id=TENANT_B)["contact"]["recording"] == "voiceAndScreen"
 
 
-def test_no_secret_or_token_in_verbose_output_or_connection_log(ansible, tenant, tmp_path):
-    log_path = str(tmp_path / "ansible.log")
-    inventory = ansible.tenant_inventory(ansible_persistent_log_messages=True)
-    run = ansible.run(ansible.play(five_tasks_and_a_loop(), hosts="cxone"), inventory=inventory, verbosity=4,
-                      env={"ANSIBLE_LOG_PATH": log_path})
+def test_no_secret_or_token_in_verbose_output_or_connection_log(five_tasks):
+    run, log = five_tasks.run, five_tasks.log
     assert run.rc == 0, run.output
-    with open(log_path, encoding="utf-8") as stream:
-        log = stream.read()
-    assert "cxone_api: POST %s/auth/token -> 200 in" % ansible.sandbox_url in log
+    assert "cxone_api: POST %s/auth/token -> 200 in" % five_tasks.ansible.sandbox_url in log
     for text in (run.output, log):
         for secret in (CLIENT_SECRET, ACCESS_KEY_SECRET) + TOKEN_MARKERS:
             assert secret not in text

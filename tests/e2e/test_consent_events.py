@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import (  # pylint: disable=no-name-in-module
+from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     CLIENT_ID,

@@ -26,7 +26,7 @@ import jinja2.sandbox
 import pytest
 import yaml
 
-from conftest import (  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     CLIENT_ID,

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import agent_ids, make_tenant  # pylint: disable=import-error
+from e2e_helpers import agent_ids, make_tenant  # pylint: disable=import-error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE = "cxone.recording.record_on_demand"

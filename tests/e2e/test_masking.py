@@ -14,8 +14,16 @@ import json
 
 import pytest
 
-from conftest import ACCESS_KEY_ID, agent_ids, make_tenant, operation_requests  # pylint: disable=import-error
-from e2e_helpers import CONNECTION_MODES, plays_in_mode  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
+    ACCESS_KEY_ID,
+    CONNECTION_MODES,
+    ROLE,
+    agent_ids,
+    make_tenant,
+    operation_requests,
+    plays_in_mode,
+    role_report,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -119,7 +127,7 @@ def test_a_plan_starts_then_masks_and_the_evidence_records_both_masking_modules(
     plan = [{"action": "mask", "user_ids": [PAYER]}, {"action": "start", "user_ids": [PAYER, RETRIED]},
             {"action": "unmask", "user_id": RETRIED}]
     evidence = tmp_path / "evidence"
-    run = ansible.run(ansible.play([{"name": "apply", "ansible.builtin.include_role": {"name": "cxone.recording.record_on_demand"}}],
+    run = ansible.run(ansible.play([{"name": "apply", "ansible.builtin.include_role": {"name": ROLE}}],
                                    hosts="tenant_a", vars={"record_on_demand_plan": plan}),
                       ansible.tenant_inventory(),
                       env={"ANSIBLE_CALLBACKS_ENABLED": "task_results,cxone.recording.evidence",
@@ -129,8 +137,7 @@ def test_a_plan_starts_then_masks_and_the_evidence_records_both_masking_modules(
     assert [(entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)] == [
         ("start", PAYER), ("start", RETRIED), ("mask", PAYER)]
     assert sandbox.agent_state(PAYER)["masked"] and not sandbox.agent_state(RETRIED)["masked"]
-    report = next(record for record in run.records if "record_on_demand_report" in record["result"].get("ansible_facts", {}))
-    summary = report["result"]["ansible_facts"]["record_on_demand_report"]["summary"]
+    summary = role_report(run)["summary"]
     assert summary[-2:] == ["mask: 1 agent: 1 completed", "unmask: 1 agent: 1 unchanged"]
 
     lines = [json.loads(line) for path in evidence.glob("cxone-evidence-*.jsonl") for line in path.read_text().splitlines()]

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import (  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     API_USER,

@@ -27,7 +27,13 @@ import jinja2.sandbox
 import pytest
 import yaml
 
-from conftest import ACCESS_KEY_ID, CLIENT_ID, agent_ids, make_tenant, operation_requests
+from e2e_helpers import (  # pylint: disable=import-error
+    ACCESS_KEY_ID,
+    CLIENT_ID,
+    agent_ids,
+    make_tenant,
+    operation_requests,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CREDENTIAL_TYPE = os.path.join(ROOT, "extensions", "awx", "credential_type.yml")

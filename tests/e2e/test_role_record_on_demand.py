@@ -7,43 +7,32 @@
 What a runbook author relies on: do-not-record goes first, then stop, then start, each as one
 batched task; a consent refusal wins over a start in the same plan; a plan that is wrong or
 ambiguous is refused before anything reaches CXone; check mode sends nothing; the report lists
-every agent and the role fails at the end, not in the middle.
+every agent and the role fails at the end, not in the middle. A plan applied as a desired state
+(twice, changing nothing the second time) is in ``test_role_desired_state.py``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLIENT_ID, CLIENT_SECRET, agent_ids, make_tenant, operation_requests
-from e2e_helpers import hub_user  # pylint: disable=import-error
-
-ROLE = "cxone.recording.record_on_demand"
+from e2e_helpers import (  # pylint: disable=import-error
+    ACCESS_KEY_ID,
+    ACCESS_KEY_SECRET,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ROLE,
+    agent_ids,
+    apply_role,
+    hub_user,
+    make_tenant,
+    operation_requests,
+    recording_module_tasks,
+    role_outcomes,
+    role_report,
+)
 
 # Agents a..g on calls, h without a call.
 A, B, C, D, E, F, G, H = agent_ids(8, prefix="70de")
-
-
-def apply_role(ansible, plan, hosts="cxone", **role_vars):
-    """A play that applies the plan through the role, then shows the report (when it got that far)."""
-    tasks = [{"name": "apply the plan", "ansible.builtin.include_role": {"name": ROLE}}]
-    return ansible.play(tasks, hosts=hosts, vars=dict(role_vars, record_on_demand_plan=plan))
-
-
-def report_of(run):
-    """The fact the role set, as its report task returned it."""
-    found = [record for record in run.records if "record_on_demand_report" in record["result"].get("ansible_facts", {})]
-    assert found, run.output[-3000:]
-    return found[-1]["result"]["ansible_facts"]["record_on_demand_report"]
-
-
-def module_tasks(run):
-    """The role's recording tasks: every module of the collection it runs but the User Hub lookup."""
-    return [record for record in run.records
-            if record["action"].startswith("cxone.recording.") and not record["action"].endswith("_info")]
-
-
-def outcomes(report):
-    return {(entry["action"], entry["user_id"]): entry["outcome"] for entry in report["results"]}
 
 
 @pytest.fixture
@@ -72,11 +61,11 @@ def test_a_plan_runs_do_not_record_then_stop_then_start(ansible, tenant):
         ("do_not_record", A), ("do_not_record", F), ("stop", B), ("stop", C),
         ("start", D), ("start", E)])
     # One batched task per action and media type; duplicate entries merged.
-    assert [record["action"].rsplit(".", 1)[1] for record in module_tasks(run)] == [
+    assert [record["action"].rsplit(".", 1)[1] for record in recording_module_tasks(run)] == [
         "cxone_do_not_record", "cxone_recording_stop", "cxone_recording_start", "cxone_recording_start"]
 
-    report = report_of(run)
-    assert outcomes(report) == {
+    report = role_report(run)
+    assert role_outcomes(report) == {
         ("do_not_record", A): "completed", ("do_not_record", F): "completed",
         ("stop", B): "completed", ("stop", C): "completed",
         ("start", D): "completed", ("start", H): "skipped", ("start", E): "completed", ("start", A): "conflict"}
@@ -104,11 +93,11 @@ def test_a_failed_agent_fails_the_role_at_the_end_after_every_action(ansible, te
     assert run.rc != 0
     # The start was still sent after the stop batch failed.
     assert ("start", C) in {(entry["operation"], entry["user_id"]) for entry in operation_requests(tenant)}
-    report = report_of(run)
+    report = role_report(run)
     failed = {entry["user_id"]: entry for entry in report["failed"]}
     assert set(failed) == {H, B}
     assert failed[H]["http_status"] == 404 and failed[B]["http_status"] == 403
-    assert outcomes(report)[("start", C)] == "completed"
+    assert role_outcomes(report)[("start", C)] == "completed"
     result = [record for record in run.records if record["status"] == "failed"][-1]
     assert result["task"].endswith("Fail when any agent failed")
     result = result["result"]
@@ -162,7 +151,7 @@ def test_bad_and_ambiguous_plans_are_refused_before_any_request(ansible, tenant)
     for refusal, (label, (_plan, expected)) in zip(refusals, BAD_PLANS.items()):
         assert expected in refusal, (label, refusal)
         assert "Traceback" not in refusal
-    assert module_tasks(run) == []
+    assert recording_module_tasks(run) == []
     # Nothing reached CXone: no recording request, and not even a login.
     assert tenant.requests()["requests"] == []
 
@@ -173,8 +162,8 @@ def test_check_mode_plans_without_any_recording_request(ansible, tenant):
     run = ansible.run(apply_role(ansible, plan), ansible.tenant_inventory(), check=True)
     assert run.rc == 0, run.output[-3000:]
     assert operation_requests(tenant) == []
-    assert outcomes(report_of(run)) == {("do_not_record", A): "planned", ("stop", B): "planned",
-                                        ("start", C): "planned", ("start", A): "conflict"}
+    assert role_outcomes(role_report(run)) == {("do_not_record", A): "planned", ("stop", B): "planned",
+                                               ("start", C): "planned", ("start", A): "conflict"}
     assert "start: 2 agents: 1 planned, 1 conflict" in run.stdout
     assert tenant.agent_state(C)["contact"]["recording"] == "off"
 
@@ -192,9 +181,9 @@ def test_a_300_agent_plan_runs_as_three_tasks_on_localhost_with_the_environment(
     sandbox.set_latency(40)
     run = ansible.run(apply_role(ansible, plan, hosts="localhost", record_on_demand_concurrency=16), env=environment)
     assert run.rc == 0, run.output[-3000:]
-    assert len(module_tasks(run)) == 3
+    assert len(recording_module_tasks(run)) == 3
     assert 8 < sandbox.stats()["max_in_flight"] <= 16
-    report = report_of(run)
+    report = role_report(run)
     assert report["by_outcome"] == {"completed": 300, "total": 300}
     assert {action: counts["total"] for action, counts in report["by_action"].items()} == {
         "do_not_record": 100, "stop": 100, "start": 100}
@@ -214,8 +203,8 @@ def test_agents_named_by_team_login_name_and_e_mail_are_looked_up_once_before_an
             {"action": "do_not_record", "emails": ["CLARK@example.com"], "user_names": ["clark"]}]
     run = ansible.run(apply_role(ansible, plan), ansible.tenant_inventory())
     assert run.rc == 0, run.output[-3000:]
-    assert outcomes(report_of(run)) == {("stop", A): "completed", ("stop", B): "completed",
-                                        ("do_not_record", C): "completed"}, "the inactive agent of the team is left alone"
+    assert role_outcomes(role_report(run)) == {("stop", A): "completed", ("stop", B): "completed",
+                                               ("do_not_record", C): "completed"}, "the inactive agent of the team is left alone"
     sent = [(entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)]
     # The do-not-record first; the two stops of one batch in either order.
     assert sent[0] == ("do_not_record", C) and sorted(sent[1:]) == sorted([("stop", A), ("stop", B)])
@@ -227,53 +216,3 @@ def test_agents_named_by_team_login_name_and_e_mail_are_looked_up_once_before_an
     assert run.rc != 0
     assert "user_name 'dunn' (matches only users with status INACTIVE); user_name 'nobody'" in run.output
     assert len(operation_requests(sandbox)) == before
-
-
-@pytest.mark.parametrize("mode", ("cxone_api", "local"))
-def test_a_plan_is_a_desired_state_applied_twice_it_changes_nothing_the_second_time(ansible, sandbox, mode):
-    agents = agent_ids(6, prefix="7d5e")
-    recorded_by_policy, to_start, to_stop, stopped_already, to_refuse, no_call = agents
-    sandbox.add_tenant(make_tenant(agents=agents, calls=agents[:5]))
-    sandbox.add_fault("slow", delay_ms=0, operation="status", user_id=recorded_by_policy, count=1,
-                      next_call={"recording_policy": "voice"})  # its call, recorded by a policy, is read first
-    plan = [{"action": "start", "user_ids": [recorded_by_policy, to_start]},
-            {"action": "stop", "user_ids": [to_stop, stopped_already]},
-            {"action": "do_not_record", "user_ids": [to_refuse]},
-            {"action": "stop", "user_ids": [no_call]}]
-    if mode == "local":
-        environment = {"CXONE_ISSUER": ansible.sandbox_url, "CXONE_CLIENT_ID": CLIENT_ID,
-                       "CXONE_CLIENT_SECRET": CLIENT_SECRET, "CXONE_ACCESS_KEY_ID": ACCESS_KEY_ID,
-                       "CXONE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET}
-        playbook, inventory = apply_role(ansible, plan, hosts="localhost", record_on_demand_no_active_call="skip"), None
-    else:
-        environment = None
-        playbook = apply_role(ansible, plan, record_on_demand_no_active_call="skip")
-        inventory = ansible.tenant_inventory()
-    ansible.run(ansible.play([{"name": "stopped before", "cxone.recording.cxone_recording_stop": {
-        "user_id": stopped_already}}], hosts="localhost" if mode == "local" else "cxone"), inventory, env=environment)
-
-    preview = ansible.run(playbook, inventory, env=environment, check=True)
-    assert preview.rc == 0, preview.output[-3000:]
-    assert outcomes(report_of(preview)) == {
-        ("start", recorded_by_policy): "unchanged", ("start", to_start): "planned",
-        ("stop", to_stop): "planned", ("stop", stopped_already): "unchanged", ("stop", no_call): "skipped",
-        ("do_not_record", to_refuse): "planned"}
-    sent_before = len(operation_requests(sandbox))
-
-    first = ansible.run(playbook, inventory, env=environment)
-    assert first.rc == 0, first.output[-3000:]
-    assert outcomes(report_of(first)) == {
-        ("start", recorded_by_policy): "unchanged", ("start", to_start): "completed",
-        ("stop", to_stop): "completed", ("stop", stopped_already): "unchanged", ("stop", no_call): "skipped",
-        ("do_not_record", to_refuse): "completed"}
-    assert sorted((entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)[sent_before:]) == sorted([
-        ("start", to_start), ("stop", to_stop), ("do_not_record", to_refuse)])
-
-    sent_before = len(operation_requests(sandbox))
-    second = ansible.run(playbook, inventory, env=environment)
-    assert second.rc == 0, second.output[-3000:]
-    report = report_of(second)
-    assert set(outcomes(report).values()) == {"unchanged", "skipped"}
-    assert [task["result"]["changed"] for task in module_tasks(second)] == [False, False, False]
-    assert operation_requests(sandbox)[sent_before:] == [], "no recording request the second time"
-    assert report["summary"][1] == "stop: 3 agents: 2 unchanged, 1 skipped"

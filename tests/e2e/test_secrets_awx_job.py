@@ -28,7 +28,13 @@ from _helpers_secrets import (  # pylint: disable=import-error
     play,
     step,
 )
-from conftest import ACCESS_KEY_ID, CLIENT_ID, make_tenant, operation_requests, run_runner_job  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
+    ACCESS_KEY_ID,
+    CLIENT_ID,
+    make_tenant,
+    operation_requests,
+    run_runner_job,
+)
 
 pytestmark = pytest.mark.e2e
 

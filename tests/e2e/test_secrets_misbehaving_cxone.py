@@ -18,7 +18,7 @@ import urllib.parse
 import pytest
 
 from _helpers_secrets import ALICE, ON_CALL, Needles, step  # pylint: disable=import-error
-from conftest import (  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     CLIENT_ID,

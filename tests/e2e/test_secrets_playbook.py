@@ -42,7 +42,7 @@ from _helpers_secrets import (  # pylint: disable=import-error
     play,
     step,
 )
-from conftest import (  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     CLIENT_ID,

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ACCESS_KEY_SECRET, API_USER, agent_ids, make_tenant, operation_requests  # pylint: disable=import-error
-from e2e_helpers import CONNECTION_MODES, hub_user, plays_in_mode, user_hub_requests  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
+    ACCESS_KEY_SECRET,
+    API_USER,
+    CONNECTION_MODES,
+    agent_ids,
+    hub_user,
+    make_tenant,
+    operation_requests,
+    plays_in_mode,
+    user_hub_requests,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import agent_ids, make_tenant, operation_requests  # pylint: disable=import-error
-from e2e_helpers import CONNECTION_MODES, plays_in_mode, status_requests  # pylint: disable=import-error
+from e2e_helpers import (  # pylint: disable=import-error
+    CONNECTION_MODES,
+    agent_ids,
+    make_tenant,
+    operation_requests,
+    plays_in_mode,
+    status_requests,
+)
 
 pytestmark = pytest.mark.e2e
 

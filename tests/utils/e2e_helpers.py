@@ -14,7 +14,9 @@ environment variable, the results callback, how secrets are passed) is made once
   as environment variables, ``process_isolation: false``);
 - ``operation_requests`` reads back the recording requests CXone (the sandbox) received,
   ``status_requests`` and ``user_hub_requests`` the reads;
-- ``plays_in_mode`` runs the same tasks over ``connection: local`` or the ``cxone_api`` connection.
+- ``plays_in_mode`` runs the same tasks over ``connection: local`` or the ``cxone_api`` connection;
+- ``apply_role`` plays a plan through the ``record_on_demand`` role, ``role_report``,
+  ``role_outcomes`` and ``recording_module_tasks`` read what it did.
 
 Nothing here reaches into the collection's code: what the callers check is what a user sees
 (task results, output) and what CXone received. Importing this module makes the sandbox
@@ -306,3 +308,29 @@ def run_runner_job(private_dir, plays, envvars, extravars=None, inventory=None, 
     write_yaml(os.path.join(private_dir, "project", "job.yml"), plays)
     return ansible_runner.run(private_data_dir=private_dir, playbook="job.yml", verbosity=verbosity, quiet=True,
                               timeout=timeout)
+
+
+ROLE = "cxone.recording.record_on_demand"
+def apply_role(ansible, plan, hosts="cxone", **role_vars):
+    """A play that applies the plan through the record_on_demand role (which shows its report when it got that far)."""
+    tasks = [{"name": "apply the plan", "ansible.builtin.include_role": {"name": ROLE}}]
+    return ansible.play(tasks, hosts=hosts, vars=dict(role_vars, record_on_demand_plan=plan))
+
+
+def role_report(run):
+    """The fact the role set, as its report task returned it."""
+    found = [record for record in run.records if "record_on_demand_report" in record["result"].get("ansible_facts", {})]
+    assert found, run.output[-3000:]
+    return found[-1]["result"]["ansible_facts"]["record_on_demand_report"]
+
+
+def role_outcomes(report):
+    """{(action, user id): outcome} of the role's report."""
+    return {(entry["action"], entry["user_id"]): entry["outcome"] for entry in report["results"]}
+
+
+def recording_module_tasks(run):
+    """The task results of the run's recording modules (every module of the collection but the
+    ``_info`` lookups), in order."""
+    return [record for record in run.records
+            if record["action"].startswith("cxone.recording.") and not record["action"].endswith("_info")]
