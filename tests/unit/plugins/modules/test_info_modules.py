@@ -177,7 +177,7 @@ def test_recording_info_without_the_permission_fails_naming_each_agent_and_the_s
     assert [(entry["user_id"], entry["outcome"], entry["http_status"]) for entry in result["results"]] == [
         (POLICY, "failed", 403), (IDLE, "failed", 403)]
     assert result["summary"] == {"found": 0, "no_active_call": 0, "failed": 2, "total": 2}
-    assert result["msg"].startswith("read recording status failed for 2 of 2 user(s): ")
+    assert result["msg"].startswith("read recording status failed for 2 of 2 users: ")
     assert "HTTP 403" in result["msg"] and "Multi-ACD Record on Demand API permission" in result["msg"]
     assert POLICY in result["msg"] and IDLE in result["msg"]
 
@@ -233,7 +233,7 @@ def test_user_info_finds_users_by_each_selector_case_insensitively(run_module, s
         {"user_id": CAROL, "user_name": "carol@example.test", "email": None, "first_name": None,
          "last_name": None, "team_id": SALES, "team_name": "Sales", "status": "ACTIVE"}]
     assert result["user_ids"] == [ALICE, BOB, CAROL] and result["unmatched"] == []
-    assert result["msg"] == "found 3 user(s)"
+    assert result["msg"] == "found 3 users"
     # The users list once, without deleted users; the teams page by page (130 teams: two pages).
     hub = hub_requests(sandbox)
     assert [(entry["method"], entry["path"].rsplit("/", 1)[-1]) for entry in hub] == [
@@ -265,7 +265,7 @@ def test_user_info_fails_naming_every_unmatched_value_and_why(run_module, sandbo
                                    {"selector": "team", "value": "Night Shift"}]
     assert ids(result) == [ALICE], "what did match is still returned"
     assert result["msg"] == (
-        "4 selector value(s) matched no user of status ACTIVE: user_name 'nobody@example.test'; "
+        "4 selector values matched no user of status ACTIVE: user_name 'nobody@example.test'; "
         "user_name 'ivan@example.test' (matches only users with status INACTIVE); email 'ghost@example.test'; "
         "team 'Night Shift'")
 
@@ -277,7 +277,7 @@ def test_user_info_with_unmatched_skip_lists_them_and_succeeds(run_module, sandb
     assert run.exit_code == 0 and "failed" not in result
     assert ids(result) == [ALICE]
     assert result["unmatched"] == [{"selector": "user_name", "value": "nobody@example.test"}]
-    assert result["msg"] == "found 1 user(s); no user for user_name 'nobody@example.test'"
+    assert result["msg"] == "found 1 user; no user for user_name 'nobody@example.test'"
 
 
 def test_user_info_without_selectors_lists_every_active_user_in_check_mode_too(run_module, sandbox):
