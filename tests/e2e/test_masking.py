@@ -20,6 +20,7 @@ from e2e_helpers import (  # pylint: disable=import-error
     ROLE,
     agent_ids,
     make_tenant,
+    named_task,
     operation_requests,
     plays_in_mode,
     role_report,
@@ -28,13 +29,6 @@ from e2e_helpers import (  # pylint: disable=import-error
 pytestmark = pytest.mark.e2e
 
 PAYER, INTERNAL, IDLE, RETRIED = agent_ids(4, prefix="3a5c")
-
-
-def task(module, name, ignore_errors=False, **options):
-    step = {"name": name, "cxone.recording." + module: options, "register": name.replace(" ", "_")}
-    if ignore_errors:
-        step["ignore_errors"] = True
-    return step
 
 
 def segments(sandbox, user_id):
@@ -48,12 +42,12 @@ def test_a_payment_is_masked_and_unmasked_and_an_internal_call_fails_with_one_re
     sandbox.start_call(INTERNAL, internal=True)
     contact = sandbox.agent_state(PAYER)["contact_id"]
     tasks = [
-        task("cxone_recording_start", "start", user_id=[PAYER, INTERNAL]),
-        task("cxone_recording_mask", "mask", ignore_errors=True, user_ids=[PAYER, INTERNAL, IDLE],
+        named_task("cxone_recording_start", "start", user_id=[PAYER, INTERNAL]),
+        named_task("cxone_recording_mask", "mask", ignore_errors=True, user_ids=[PAYER, INTERNAL, IDLE],
              expected_contacts={PAYER: contact}, wait=True, wait_timeout=10),
-        task("cxone_recording_info", "while masked", user_id=PAYER),
-        task("cxone_recording_unmask", "unmask", user_id=PAYER, expected_contacts={PAYER: contact}, wait=True),
-        task("cxone_recording_info", "after unmask", user_id=PAYER),
+        named_task("cxone_recording_info", "while masked", user_id=PAYER),
+        named_task("cxone_recording_unmask", "unmask", user_id=PAYER, expected_contacts={PAYER: contact}, wait=True),
+        named_task("cxone_recording_info", "after unmask", user_id=PAYER),
     ]
     playbook, inventory = plays_in_mode(ansible, mode, [(None, tasks)])
     run = ansible.run(playbook, inventory=inventory)
@@ -87,8 +81,8 @@ def test_a_payment_is_masked_and_unmasked_and_an_internal_call_fails_with_one_re
 def test_masking_without_its_permission_names_it_and_check_mode_sends_nothing(ansible, sandbox, mode):
     sandbox.add_tenant(make_tenant(agents=(PAYER,), calls=(PAYER,)))
     playbook, inventory = plays_in_mode(ansible, mode, [(None, [
-        task("cxone_recording_mask", "planned", user_id=PAYER),
-        task("cxone_recording_unmask", "planned unmask", user_id=PAYER),
+        named_task("cxone_recording_mask", "planned", user_id=PAYER),
+        named_task("cxone_recording_unmask", "planned unmask", user_id=PAYER),
     ])])
     checked = ansible.run(playbook, inventory=inventory, check=True)
     assert checked.rc == 0, checked.output
@@ -97,7 +91,7 @@ def test_masking_without_its_permission_names_it_and_check_mode_sends_nothing(an
 
     sandbox.change_permissions(ACCESS_KEY_ID, deny=["masking"])
     playbook, inventory = plays_in_mode(ansible, mode, [(None, [
-        task("cxone_recording_mask", "refused", ignore_errors=True, user_id=PAYER)])])
+        named_task("cxone_recording_mask", "refused", ignore_errors=True, user_id=PAYER)])])
     run = ansible.run(playbook, inventory=inventory)
     refused = run.result("refused")
     assert (refused["outcome"], refused["http_status"]) == ("failed", 403)
@@ -109,9 +103,9 @@ def test_a_rate_limited_mask_is_retried_and_only_when_needed_leaves_a_masked_cal
     sandbox.add_tenant(make_tenant(agents=(RETRIED,), calls=(RETRIED,)))
     sandbox.add_fault(kind="status", status=429, retry_after="0", operation="mask", count=1)
     playbook, inventory = plays_in_mode(ansible, "local", [(None, [
-        task("cxone_recording_start", "start", user_id=RETRIED),
-        task("cxone_recording_mask", "mask", user_id=RETRIED),
-        task("cxone_recording_mask", "mask again", user_id=RETRIED, only_when_needed=True),
+        named_task("cxone_recording_start", "start", user_id=RETRIED),
+        named_task("cxone_recording_mask", "mask", user_id=RETRIED),
+        named_task("cxone_recording_mask", "mask again", user_id=RETRIED, only_when_needed=True),
     ])])
     run = ansible.run(playbook, inventory=inventory)
     assert run.rc == 0, run.output

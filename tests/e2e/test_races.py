@@ -18,6 +18,7 @@ from e2e_helpers import (  # pylint: disable=import-error
     CONNECTION_MODES,
     agent_ids,
     make_tenant,
+    named_task,
     operation_requests,
     plays_in_mode,
     status_requests,
@@ -32,8 +33,7 @@ POLICY_CONTACT = "880000000003"
 
 
 def task(module, name, **options):
-    return {"name": name, "cxone.recording." + module: options, "register": name.replace(" ", "_"),
-            "ignore_errors": True}
+    return named_task(module, name, ignore_errors=True, **options)
 
 
 def contact(sandbox, contact_id):

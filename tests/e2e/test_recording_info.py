@@ -14,6 +14,7 @@ from e2e_helpers import (  # pylint: disable=import-error
     CONNECTION_MODES,
     agent_ids,
     make_tenant,
+    named_task,
     operation_requests,
     plays_in_mode,
     status_requests,
@@ -39,22 +40,18 @@ def tenant(sandbox):
     return sandbox
 
 
-def task(module, name, **options):
-    return {"name": name, "cxone.recording." + module: options, "register": name.replace(" ", "_")}
-
-
 @pytest.mark.parametrize("mode", CONNECTION_MODES)
 def test_statuses_after_each_operation_in_check_mode_too_and_never_changed(ansible, tenant, mode):
     every_agent = AGENTS + [UNKNOWN]
     tasks = [
-        task("cxone_recording_start", "start", user_id=[ON_DEMAND, STOPPED]),
-        task("cxone_recording_stop", "stop", user_id=STOPPED),
-        task("cxone_do_not_record", "refuse", user_id=REFUSED),
-        task("cxone_recording_info", "read", user_id=every_agent, concurrency=3),
-        dict(task("cxone_recording_info", "read in check mode", user_ids=[POLICY, IDLE]), check_mode=True),
-        task("cxone_recording_info", "read one", user_id=ON_DEMAND),
+        named_task("cxone_recording_start", "start", user_id=[ON_DEMAND, STOPPED]),
+        named_task("cxone_recording_stop", "stop", user_id=STOPPED),
+        named_task("cxone_do_not_record", "refuse", user_id=REFUSED),
+        named_task("cxone_recording_info", "read", user_id=every_agent, concurrency=3),
+        dict(named_task("cxone_recording_info", "read in check mode", user_ids=[POLICY, IDLE]), check_mode=True),
+        named_task("cxone_recording_info", "read one", user_id=ON_DEMAND),
     ]
-    forbidden = [dict(task("cxone_recording_info", "read without permission", user_id=[POLICY, IDLE]),
+    forbidden = [dict(named_task("cxone_recording_info", "read without permission", user_id=[POLICY, IDLE]),
                       ignore_errors=True)]
     playbook, inventory = plays_in_mode(ansible, mode, [(None, tasks), (VIEWER_ONLY_KEY, forbidden)])
     run = ansible.run(playbook, inventory=inventory)

@@ -13,6 +13,7 @@ from e2e_helpers import (  # pylint: disable=import-error
     CONNECTION_MODES,
     agent_ids,
     make_tenant,
+    named_task,
     operation_requests,
     plays_in_mode,
     status_requests,
@@ -24,13 +25,6 @@ ASYNC_A, ASYNC_B, LOST, SYNC, SYNC_REFUSED = WAIT_AGENTS = agent_ids(5, prefix="
 MOVED, STAYING, UNGUARDED, IDLE = GUARD_AGENTS = agent_ids(4, prefix="96a2")
 BATCH = agent_ids(1000, prefix="ba7c")
 UNKNOWN_CONTACT = "700000099999"
-
-
-def task(module, name, ignore_errors=False, **options):
-    step = {"name": name, "cxone.recording." + module: options, "register": name.replace(" ", "_")}
-    if ignore_errors:
-        step["ignore_errors"] = True
-    return step
 
 
 def contacts_by_agent(sandbox):
@@ -49,11 +43,11 @@ def test_wait_confirms_a_delayed_202_and_fails_on_one_that_never_applies(ansible
     sandbox.add_tenant(config)
     lost_contact = sandbox.agent_state(LOST)["contact_id"]
     tasks = [
-        task("cxone_recording_start", "start and wait", user_id=[ASYNC_A, SYNC], wait=True, wait_timeout=20),
-        task("cxone_recording_start", "start lost", ignore_errors=True, user_id=LOST, wait=True, wait_timeout=2),
-        task("cxone_recording_start", "start without wait", user_id=[ASYNC_B]),
-        task("cxone_recording_stop", "stop and wait", user_id=ASYNC_A, wait=True),
-        task("cxone_do_not_record", "refuse and wait", user_id=SYNC_REFUSED, wait=True),
+        named_task("cxone_recording_start", "start and wait", user_id=[ASYNC_A, SYNC], wait=True, wait_timeout=20),
+        named_task("cxone_recording_start", "start lost", ignore_errors=True, user_id=LOST, wait=True, wait_timeout=2),
+        named_task("cxone_recording_start", "start without wait", user_id=[ASYNC_B]),
+        named_task("cxone_recording_stop", "stop and wait", user_id=ASYNC_A, wait=True),
+        named_task("cxone_do_not_record", "refuse and wait", user_id=SYNC_REFUSED, wait=True),
     ]
     playbook, inventory = plays_in_mode(ansible, mode, [(None, tasks)])
     run = ansible.run(playbook, inventory=inventory)
@@ -94,11 +88,11 @@ def test_expected_contacts_send_only_to_agents_still_on_that_contact(ansible, sa
     new_contact = sandbox.start_call(MOVED)["contact_id"]
     guard = {MOVED: old_contact, STAYING: staying_contact}
     tasks = [
-        dict(task("cxone_recording_stop", "guarded stop in check mode", user_id=[MOVED, STAYING], expected_contacts=guard),
+        dict(named_task("cxone_recording_stop", "guarded stop in check mode", user_id=[MOVED, STAYING], expected_contacts=guard),
              check_mode=True),
-        task("cxone_recording_stop", "guarded stop", user_id=[MOVED, STAYING, UNGUARDED, IDLE],
+        named_task("cxone_recording_stop", "guarded stop", user_id=[MOVED, STAYING, UNGUARDED, IDLE],
              expected_contacts=dict(guard, **{IDLE: UNKNOWN_CONTACT})),
-        task("cxone_do_not_record", "guarded refusal", user_id=MOVED, expected_contacts={MOVED: new_contact}, wait=True),
+        named_task("cxone_do_not_record", "guarded refusal", user_id=MOVED, expected_contacts={MOVED: new_contact}, wait=True),
     ]
     run = ansible.run(ansible.play(tasks, module_defaults=ansible.direct_vars()))
     assert run.rc == 0, run.output
@@ -137,7 +131,7 @@ def test_a_thousand_asynchronous_agents_confirmed_under_injected_faults(ansible,
     sandbox.add_fault("status", status=500, rate=0.1, seed=1)
     sandbox.add_fault("status", status=503, rate=0.1 / 0.9, seed=2)
     sandbox.add_fault("drop", rate=0.1 / 0.8, seed=3)
-    tasks = [task("cxone_recording_start", "start all", ignore_errors=True, user_id=BATCH, concurrency=32, wait=True,
+    tasks = [named_task("cxone_recording_start", "start all", ignore_errors=True, user_id=BATCH, concurrency=32, wait=True,
                   wait_timeout=120)]
     run = ansible.run(ansible.play(tasks, module_defaults=ansible.direct_vars()))
     assert run.rc == 0, run.output
@@ -186,7 +180,7 @@ BAD_INPUT = [
 
 def test_bad_input_of_the_new_options_is_refused_before_any_request(ansible, sandbox):
     sandbox.add_tenant(make_tenant(agents=[MOVED], calls=[MOVED]))
-    tasks = [dict(task(module, "case %d" % number, ignore_errors=True, **options))
+    tasks = [dict(named_task(module, "case %d" % number, ignore_errors=True, **options))
              for number, (module, options, _expected) in enumerate(BAD_INPUT)]
     run = ansible.run(ansible.play(tasks, module_defaults=ansible.direct_vars()))
     for number, (module, options, expected) in enumerate(BAD_INPUT):

@@ -265,6 +265,14 @@ class Ansible:
         return PlaybookRun(completed, results_file)
 
 
+def named_task(module, name, ignore_errors=False, **options):
+    """A task of the collection's ``module`` with ``options``, registered as its name with underscores."""
+    step = {"name": name, "cxone.recording." + module: options, "register": name.replace(" ", "_")}
+    if ignore_errors:
+        step["ignore_errors"] = True
+    return step
+
+
 CONNECTION_MODES = ("local", "cxone_api")
 
 
