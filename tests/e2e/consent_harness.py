@@ -14,6 +14,7 @@ read each agent's recording status (``expected_contacts``) before the do-not-rec
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -39,6 +40,8 @@ BATCH_LINE = "consent_events: batch of"
 RUN_DONE_LINE = "PLAY RECAP"
 # Logged by ansible-rulebook before it runs a failed action again (the rulebook's retries).
 RETRY_LINE = "Previous run_playbook failed. Retry"
+# The local time at the start of ansible-rulebook's log lines: 2026-12-02 12:57:38,240
+LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ")
 
 
 def free_port():
@@ -175,6 +178,17 @@ class Rulebook:
                 text.append(stream.read())
         return "".join(text)
 
+    def ready_at(self):
+        """When the latest start's rule engine began taking events (seconds since the epoch, from its log), or None."""
+        with open(self.output_paths[-1], encoding="utf-8", errors="replace") as stream:
+            output = stream.read()
+        for line in output.splitlines():
+            found = LOG_TIME.match(line)
+            if found and READY_LINE in line:
+                moment = datetime.datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S")
+                return moment.timestamp() + int(found.group(2)) / 1000.0
+        return None
+
     def batches_emitted(self):
         return self.output().count(BATCH_LINE)
 
@@ -204,19 +218,34 @@ class Rulebook:
         """The exit status once ansible-rulebook has ended on its own, else None."""
         return self._process.poll()
 
+    def runs_in_flight(self):
+        """The processes ansible-rulebook has started and that still run (its module runs), by pid."""
+        return _descendants(self._process.pid) if self._process is not None and self._process.poll() is None else []
+
     def _end(self, signal_number):
-        """Send ``signal_number`` to ansible-rulebook's process group; SIGKILL after 30 s."""
+        """Send ``signal_number`` to ansible-rulebook's process group; SIGKILL after 30 s. Then SIGKILL what it started.
+
+        ansible-runner starts each ansible-playbook in a session of its own (a pseudo-terminal), out of
+        reach of the process group: ended with ansible-rulebook, as when its container stops (the end
+        of a container's first process ends every process in it).
+        """
         if self._process.poll() is None:
+            started = _descendants(self._process.pid)
             os.killpg(self._process.pid, signal_number)
             try:
                 self._process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
+            for pid in started:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self._output.close()
 
     def restart(self, timeout=180):
-        """SIGTERM to ansible-rulebook and the runs it started (as a container stop sends it), then start again."""
+        """SIGTERM to ansible-rulebook, the end of the runs it started (its container stopped), then a start again."""
         self._end(signal.SIGTERM)
         return self.start(timeout)
 
@@ -225,6 +254,26 @@ class Rulebook:
             return
         self._end(signal.SIGINT)
         self._process = None
+
+
+def _descendants(pid):
+    """The pids of every process below ``pid`` (Linux /proc), children first."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as stream:
+                parent = int(stream.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(entry))
+    found, waiting = [], [pid]
+    while waiting:
+        below = children.get(waiting.pop(0), [])
+        found.extend(below)
+        waiting.extend(below)
+    return found
 
 
 def stalled_connections(port, count):

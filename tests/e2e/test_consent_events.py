@@ -349,6 +349,11 @@ def test_a_restart_during_a_stream_loses_no_refusal(persistent):
     # Every refusal answered 202, before the restart or after, ends as do-not-record on its contact.
     wait_for(lambda: all(contact(control, contacts[user])["do_not_record"] for user in RESTARTED), 120,
              "do-not-record on every contact refused around the restart")
+    # And once each: a run cut off by the restart and run again after it (the engine's recovered
+    # match), or a refusal posted again by the IVR, finds the contact do-not-record already
+    # (only_when_needed) and sends nothing more.
+    wait_for(lambda: not rulebook.runs_in_flight(), 120, "the module runs to end")
+    assert {user: len(do_not_record_requests(control, user)) for user in RESTARTED} == dict.fromkeys(RESTARTED, 1)
 
 
 def test_a_token_with_a_trailing_newline_is_refused_at_start_up(sandbox_server, tmp_path):
