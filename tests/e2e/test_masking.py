@@ -48,6 +48,7 @@ def test_a_payment_is_masked_and_unmasked_and_an_internal_call_fails_with_one_re
         named_task("cxone_recording_info", "while masked", user_id=PAYER),
         named_task("cxone_recording_unmask", "unmask", user_id=PAYER, expected_contacts={PAYER: contact}, wait=True),
         named_task("cxone_recording_info", "after unmask", user_id=PAYER),
+        named_task("cxone_recording_unmask", "unmask no call", user_id=IDLE, no_active_call="skip"),
     ]
     playbook, inventory = plays_in_mode(ansible, mode, [(None, tasks)])
     run = ansible.run(playbook, inventory=inventory)
@@ -71,6 +72,8 @@ def test_a_payment_is_masked_and_unmasked_and_an_internal_call_fails_with_one_re
     unmasked = run.result("unmask")
     assert (unmasked["outcome"], unmasked["results"][0]["confirmed"]) == ("completed", True)
     assert run.result("after unmask")["results"][0]["status_reason"] not in ("Mask", None)
+    no_call = run.result("unmask no call")
+    assert (no_call["outcome"], no_call["http_status"], no_call["changed"]) == ("skipped", 404, False)
     # Recorded, masked from the mask to the unmask, recorded again.
     assert segments(sandbox, PAYER) == [(False, "on_demand", "mask"), (True, "on_demand", "unmask"),
                                         (False, "on_demand", None)]

@@ -121,6 +121,8 @@ BAD_PLANS = {
                        "agent %s is in a stop entry (entry 2) and a start entry (entry 1)" % A),
     "two media types": ([{"action": "start", "user_ids": [A]}, {"action": "start", "user_ids": [A], "media_type": "voiceAndScreen"}],
                         "agent %s is given different media types for start (voice in entry 1, voiceAndScreen in entry 2)" % A),
+    "mask and unmask": ([{"action": "mask", "user_ids": [A, B]}, {"action": "unmask", "user_ids": [B]}],
+                        "agent %s is in a mask entry (entry 1) and an unmask entry (entry 2)" % B),
     "unknown no_active_call": ([{"action": "stop", "user_ids": [A]}], "record_on_demand_no_active_call"),
     "concurrency out of range": ([{"action": "stop", "user_ids": [A]}],
                                  "record_on_demand_concurrency: must be a whole number from 1 to 64, got 65"),

@@ -18,6 +18,7 @@ from ansible_collections.cxone.recording.plugins.filter.record_on_demand_plan im
     record_on_demand_plan,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._operations import PLANNED
+from ansible_collections.cxone.recording.plugins.module_utils._options import CONCURRENCY_RANGE
 
 ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "record_on_demand"
 
@@ -221,3 +222,13 @@ def test_errors_return_of_a_good_plan_has_no_error_and_the_same_batches():
 def test_errors_must_be_raise_or_return():
     with pytest.raises(AnsibleFilterError, match="errors must be raise or return, got 'ignore'"):
         record_on_demand_plan([{"action": "stop", "user_ids": ["a"]}], errors="ignore")
+
+
+def test_the_roles_early_concurrency_check_has_the_modules_bounds():
+    """The role refuses a bad record_on_demand_concurrency before its first task, with the modules' rule."""
+    tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    check = next(task for task in tasks if task["name"] == "Check record_on_demand_concurrency")
+    low, high = CONCURRENCY_RANGE
+    assert check["ansible.builtin.assert"]["that"][1:] == [
+        "record_on_demand_concurrency | int >= %d" % low, "record_on_demand_concurrency | int <= %d" % high]
+    assert "from %d to %d" % (low, high) in check["ansible.builtin.assert"]["fail_msg"]
