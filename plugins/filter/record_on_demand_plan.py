@@ -35,9 +35,9 @@ options:
     description:
       - The plan, a list of entries, or the same list as JSON or YAML text (what an AWX survey's
         textarea gives).
-      - Each entry has C(action) (V(start), V(stop), V(do_not_record), V(mask) or V(unmask)), C(user_ids) (one user
-        id, a comma-separated string or a list; C(user_id) is an alias) and, for V(start) only,
-        C(media_type) (V(voice), the default, or V(voiceAndScreen)).
+      - Each entry has C(action) (V(start), V(stop), V(do_not_record), V(mask) or V(unmask)),
+        C(user_ids) (one user id, a comma-separated string or a list; C(user_id) is an alias) and,
+        for V(start) only, C(media_type) (V(voice), the default, or V(voiceAndScreen)).
       - Instead of or besides C(user_ids), an entry may name agents by C(user_names) (login
         names), C(emails) or C(teams) (team names); these are looked up with
         M(cxone.recording.cxone_user_info) and resolved through O(users).
