@@ -44,7 +44,7 @@ def test_a_payment_is_masked_and_unmasked_and_an_internal_call_fails_with_one_re
     tasks = [
         named_task("cxone_recording_start", "start", user_id=[PAYER, INTERNAL]),
         named_task("cxone_recording_mask", "mask", ignore_errors=True, user_ids=[PAYER, INTERNAL, IDLE],
-             expected_contacts={PAYER: contact}, wait=True, wait_timeout=10),
+                   expected_contacts={PAYER: contact}, wait=True, wait_timeout=10),
         named_task("cxone_recording_info", "while masked", user_id=PAYER),
         named_task("cxone_recording_unmask", "unmask", user_id=PAYER, expected_contacts={PAYER: contact}, wait=True),
         named_task("cxone_recording_info", "after unmask", user_id=PAYER),

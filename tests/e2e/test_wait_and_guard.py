@@ -91,7 +91,7 @@ def test_expected_contacts_send_only_to_agents_still_on_that_contact(ansible, sa
         dict(named_task("cxone_recording_stop", "guarded stop in check mode", user_id=[MOVED, STAYING], expected_contacts=guard),
              check_mode=True),
         named_task("cxone_recording_stop", "guarded stop", user_id=[MOVED, STAYING, UNGUARDED, IDLE],
-             expected_contacts=dict(guard, **{IDLE: UNKNOWN_CONTACT})),
+                   expected_contacts=dict(guard, **{IDLE: UNKNOWN_CONTACT})),
         named_task("cxone_do_not_record", "guarded refusal", user_id=MOVED, expected_contacts={MOVED: new_contact}, wait=True),
     ]
     run = ansible.run(ansible.play(tasks, module_defaults=ansible.direct_vars()))
@@ -132,7 +132,7 @@ def test_a_thousand_asynchronous_agents_confirmed_under_injected_faults(ansible,
     sandbox.add_fault("status", status=503, rate=0.1 / 0.9, seed=2)
     sandbox.add_fault("drop", rate=0.1 / 0.8, seed=3)
     tasks = [named_task("cxone_recording_start", "start all", ignore_errors=True, user_id=BATCH, concurrency=32, wait=True,
-                  wait_timeout=120)]
+                        wait_timeout=120)]
     run = ansible.run(ansible.play(tasks, module_defaults=ansible.direct_vars()))
     assert run.rc == 0, run.output
 

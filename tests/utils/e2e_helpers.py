@@ -319,6 +319,8 @@ def run_runner_job(private_dir, plays, envvars, extravars=None, inventory=None, 
 
 
 ROLE = "cxone.recording.record_on_demand"
+
+
 def apply_role(ansible, plan, hosts="cxone", **role_vars):
     """A play that applies the plan through the record_on_demand role (which shows its report when it got that far)."""
     tasks = [{"name": "apply the plan", "ansible.builtin.include_role": {"name": ROLE}}]
