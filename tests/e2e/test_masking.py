@@ -131,8 +131,9 @@ def test_a_plan_starts_then_masks_and_the_evidence_records_both_masking_modules(
                            "CXONE_EVIDENCE_PATH": str(evidence)})
     assert run.rc == 0, run.output[-3000:]
     # The start comes before the mask, whatever the plan's order; the unmask of an unmasked call changes nothing.
-    assert [(entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)] == [
-        ("start", PAYER), ("start", RETRIED), ("mask", PAYER)]
+    sent = [(entry["operation"], entry["user_id"]) for entry in operation_requests(sandbox)]
+    # One batch's requests run concurrently: their order within the batch is not fixed.
+    assert sorted(sent[:2]) == sorted([("start", PAYER), ("start", RETRIED)]) and sent[2:] == [("mask", PAYER)]
     assert sandbox.agent_state(PAYER)["masked"] and not sandbox.agent_state(RETRIED)["masked"]
     summary = role_report(run)["summary"]
     assert summary[-2:] == ["mask: 1 agent: 1 completed", "unmask: 1 agent: 1 unchanged"]
