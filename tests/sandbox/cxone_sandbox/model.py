@@ -213,14 +213,14 @@ class Contact:
         return self.pending > 0 or now < self.locked_until
 
     # -- recording transitions --------------------------------------------------------
-    def _begin(self, media, started_by, masked=False):
-        self.segments.append(Segment(media, started_by, masked=masked))
+    def _begin(self, media, started_by, masked=False, at=None):
+        self.segments.append(Segment(media, started_by, masked=masked, started_at=at or utc_now_iso()))
         self.recording = media
 
-    def _end(self, ended_by):
+    def _end(self, ended_by, at=None):
         if self.recording != "off":
             segment = self.segments[-1]
-            segment.ended_at = utc_now_iso()
+            segment.ended_at = at or utc_now_iso()
             segment.ended_by = ended_by
             self.recording = "off"
 
@@ -249,8 +249,10 @@ class Contact:
     def _split(self, ended_by, masked):
         """The running segment ends; the recording goes on in a new one, silenced (masked) or not."""
         current = self.segments[-1]
-        self._end(ended_by)
-        self._begin(current.media, current.started_by, masked=masked)
+        # One instant: the masked stretch begins exactly where the recorded one ends.
+        now = utc_now_iso()
+        self._end(ended_by, now)
+        self._begin(current.media, current.started_by, masked=masked, at=now)
         self.masked = masked
 
     def mask(self):
