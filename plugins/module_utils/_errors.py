@@ -17,12 +17,13 @@ from urllib.parse import quote, quote_plus
 
 # What an operator should check for a status of a recording operation, beyond CXone's own
 # words (the sandbox README records the API facts and their sources). Read-only: these are default arguments.
+# What to set when an agent without a call is not a failure: in a module's hint and in its own message.
+NO_ACTIVE_CALL_FIX = "if that is not a failure, set no_active_call: skip (the role: record_on_demand_no_active_call: skip)"
 RECORDING_HINTS = MappingProxyType({
     401: "check the access key and the client credentials, or that the access token is still valid",
     403: 'the calling user lacks the "Interactions Hub > APIs > Multi-ACD Record on Demand API" permission',
-    404: "the agent has no active call; if that is not a failure, set no_active_call: skip (the role: "
-         "record_on_demand_no_active_call: skip); if every agent gets this, check that recording_api_path and "
-         "api_endpoint match the tenant's API",
+    404: "the agent has no active call; %s; if every agent gets this, check that recording_api_path and "
+         "api_endpoint match the tenant's API" % NO_ACTIVE_CALL_FIX,
     409: "CXone refused in the call's current state, e.g. after do-not-record",
     425: "the interaction was still locked by a previous start or stop after all retries",
     429: "CXone kept rate-limiting the requests after all retries",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ansible_collections.cxone.recording.plugins.module_utils._errors import (
+    NO_ACTIVE_CALL_FIX,
     NO_HINTS,
     CxoneError,
     describe_failure,
@@ -111,9 +112,8 @@ class RecordingTask:
             # The request would be answered 404 too: the status read's answer stands for it.
             skip = options.no_active_call == "skip"
             return result_entry(user_id, "skipped" if skip else "failed", 404, attempts=status["attempts"],
-                                msg="%s; nothing was sent%s" % (status["msg"], "" if skip else (
-                                    " (if that is not a failure, set no_active_call: skip; the role: "
-                                    "record_on_demand_no_active_call: skip)")),
+                                msg="%s; nothing was sent%s" % (status["msg"],
+                                                                "" if skip else "; " + NO_ACTIVE_CALL_FIX),
                                 requested_at=status["requested_at"], answered_at=status["answered_at"])
         if self.check_mode:
             entry = planned_entries([user_id])[0]

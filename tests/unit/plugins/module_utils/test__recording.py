@@ -385,6 +385,6 @@ def test_an_agent_the_status_shows_on_no_call_gets_no_request(server, session, n
     assert (entry["outcome"], entry["http_status"]) == (outcome, 404)
     # A failure says how to make it a skip; a skip needs no hint.
     assert entry["msg"].endswith("nothing was sent" if outcome == "skipped" else
-                                 "nothing was sent (if that is not a failure, set no_active_call: skip; the role: "
+                                 "nothing was sent; if that is not a failure, set no_active_call: skip (the role: "
                                  "record_on_demand_no_active_call: skip)")
     assert server.to(op_path(STOP)) == []
