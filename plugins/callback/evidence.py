@@ -147,6 +147,7 @@ import uuid
 
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.cxone.recording.plugins.module_utils._errors import counted
 from ansible_collections.cxone.recording.plugins.module_utils._evidence import (
     FILE_NAME,
     EvidenceChain,
@@ -424,9 +425,8 @@ class CallbackModule(CallbackBase):
             if self._descriptor is not None:
                 self._close_descriptor()
         if self._chain is not None:
-            self._display.display("cxone.recording.evidence: %d %s in %s, last sha256 %s"
-                                  % (self._chain.agents, "record" if self._chain.agents == 1 else "records",
-                                     self._file_path, self._chain.last_sha256))
+            self._display.display("cxone.recording.evidence: %s in %s, last sha256 %s"
+                                  % (counted(self._chain.agents, "record"), self._file_path, self._chain.last_sha256))
         if self._unwritten_tasks:
             words = ("task", "is") if self._unwritten_tasks == 1 else ("tasks", "are")
             self._display.warning("cxone.recording.evidence: %d recording %s of this run %s missing from the "

@@ -108,6 +108,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.cxone.recording.plugins.module_utils._errors import counted
 from ansible_collections.cxone.recording.plugins.module_utils._operations import PLANNED, START
 
 ACTIONS = tuple(operation.name for operation in PLANNED)
@@ -144,7 +145,7 @@ def _summary_line(action, counts):
         return "%s: no agents, not run" % action
     total = counts["total"]
     parts = ", ".join("%d %s" % (counts[outcome], outcome) for outcome in OUTCOMES if outcome in counts)
-    return "%s: %d agent%s: %s" % (action, total, "" if total == 1 else "s", parts)
+    return "%s: %s: %s" % (action, counted(total, "agent"), parts)
 
 
 def record_on_demand_report(batches, **task_results):

@@ -82,6 +82,11 @@ def status_hint(status):
     return RECORDING_HINTS.get(status)
 
 
+def counted(number, noun, plural=None):
+    """``1 user``, ``2 users``: a count with its noun, for every message (``plural`` when not noun + s)."""
+    return "%d %s" % (number, noun if number == 1 else plural or noun + "s")
+
+
 def describe_failure(status, cxone_message, hints=RECORDING_HINTS):
     """``HTTP 409: <CXone's words> (<hint>)``, the one format of a failed answer."""
     parts = ["HTTP %s" % status]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.cxone.recording.plugins.module_utils._errors import counted
+
 # unchanged: the agent's status already showed what was asked (only_when_needed); nothing was sent.
 OUTCOMES = ("completed", "accepted", "unchanged", "skipped", "failed", "planned")
 CHANGED_OUTCOMES = frozenset(("completed", "accepted", "planned"))
@@ -93,8 +95,8 @@ def task_result(in_words, entries, outcomes=OUTCOMES, changed_outcomes=CHANGED_O
     failures = [entry for entry in entries if entry["outcome"] == "failed"]
     if failures:
         result["failed"] = True
-        result["msg"] = "%s failed for %d of %d %s: %s" % (
-            in_words, len(failures), len(entries), "user" if len(entries) == 1 else "users", _failure_summary(failures))
+        result["msg"] = "%s failed for %d of %s: %s" % (
+            in_words, len(failures), counted(len(entries), "user"), _failure_summary(failures))
     else:
         counts = ", ".join("%s %s" % (summary[outcome], outcome) for outcome in outcomes if summary[outcome])
         result["msg"] = "%s: %s" % (in_words, counts)

@@ -29,7 +29,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._connection_failur
     lost_connection,
     origin,
 )
-from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, TransportError
+from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, TransportError, counted
 from ansible_collections.cxone.recording.plugins.module_utils._responses import decode_json, message_from_body
 
 try:
@@ -243,9 +243,9 @@ class Transport:
                     limit = " (stopped at its time limit of %g s)" % budget \
                         if retry and attempts <= self.retries and deadline is not None else ""
                     raise TransportError(
-                        "%s: no answer from %s after %d %s%s: %s"
-                        % (what, origin(url), attempts, "attempt" if attempts == 1 else "attempts", limit,
-                           failure_reason(exc)), attempts, unanswered) from None
+                        "%s: no answer from %s after %s%s: %s"
+                        % (what, origin(url), counted(attempts, "attempt"), limit, failure_reason(exc)),
+                        attempts, unanswered) from None
                 self._sleep(delay)
                 continue
 

@@ -161,6 +161,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cxone.recording.plugins.module_utils._errors import counted
 from ansible_collections.cxone.recording.plugins.module_utils._evidence import GENESIS_SHA256, verify_lines
 
 WRONG_LAST = "wrong last sha256"
@@ -180,8 +181,8 @@ def verify_file(path, key=None, expected_last_sha256=None, allow_incomplete=Fals
                        msg="%s: the file ends with sha256 %s, not the expected %s: lines were removed from its end "
                        "or the file was written anew" % (path, verdict.last_sha256, expected_last_sha256))
     else:
-        checked["msg"] = "%s: %d agent %s of run %s, %s, %s" % (
-            path, verdict.records, "record" if verdict.records == 1 else "records", verdict.run_id, "complete" if verdict.complete else "without run_ended",
+        checked["msg"] = "%s: %s of run %s, %s, %s" % (
+            path, counted(verdict.records, "agent record"), verdict.run_id, "complete" if verdict.complete else "without run_ended",
             ("keyed, HMAC checked" if key is not None else "keyed, HMAC not checked (no key)") if verdict.keyed
             else "not keyed")
     return checked

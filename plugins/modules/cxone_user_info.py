@@ -143,7 +143,7 @@ unmatched:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError
+from ansible_collections.cxone.recording.plugins.module_utils._errors import CxoneError, counted
 from ansible_collections.cxone.recording.plugins.module_utils._session import hide_url_credentials, open_session
 from ansible_collections.cxone.recording.plugins.module_utils._settings import connection_argument_spec
 from ansible_collections.cxone.recording.plugins.module_utils._users import (
@@ -189,11 +189,10 @@ def main():
         "unmatched": [{"selector": item["selector"], "value": item["value"]} for item in unmatched],
     }
     if unmatched and module.params["unmatched"] == "fail":
-        module.fail_json(msg="%d selector %s no user of status %s: %s" % (
-            len(unmatched), "value matched" if len(unmatched) == 1 else "values matched", ", ".join(statuses),
-            _unmatched_words(unmatched)), **result)
-    result["msg"] = "found %d %s%s" % (len(matched), "user" if len(matched) == 1 else "users",
-                                       "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
+        module.fail_json(msg="%s matched no user of status %s: %s" % (
+            counted(len(unmatched), "selector value"), ", ".join(statuses), _unmatched_words(unmatched)), **result)
+    result["msg"] = "found %s%s" % (counted(len(matched), "user"),
+                                    "; no user for %s" % _unmatched_words(unmatched) if unmatched else "")
     module.exit_json(**result)
 
 

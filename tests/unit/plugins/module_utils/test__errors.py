@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cxone.recording.plugins.module_utils._errors import describe_failure
+from ansible_collections.cxone.recording.plugins.module_utils._errors import counted, describe_failure
 
 
 @pytest.mark.parametrize("status, hint", [
@@ -25,3 +25,8 @@ def test_failures_carry_status_message_and_hint(status, hint):
 
 def test_failure_without_message_or_hint():
     assert describe_failure(400, None) == "HTTP 400"
+
+
+def test_a_count_comes_with_its_noun_in_the_singular_or_the_plural():
+    assert (counted(1, "user"), counted(0, "user"), counted(2, "agent record")) == ("1 user", "0 users", "2 agent records")
+    assert counted(3, "batch", "batches") == "3 batches"
