@@ -100,7 +100,7 @@ options:
     description:
       - The least number of seconds between two batches, from 0 to 60. Refusals arriving
         meanwhile wait for the next batch.
-      - One module run costs about two seconds of CPU whatever its number of agents, so that a
+      - One module run costs about 1.2 s of CPU whatever its number of agents, so that a
         burst of refusals must make a few large batches rather than many small ones; a refusal
         after a quiet period still goes out after O(batch_window).
     type: float
