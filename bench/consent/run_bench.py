@@ -209,10 +209,10 @@ def measure(control, answers, contacts, rulebook, wait_s=120, restart=None):
     return result
 
 
-def start_rulebook(server, workdir, variables, **options):
+def start_rulebook(server, workdir, variables, max_concurrent_actions, **options):
     rulebook = Rulebook(workdir, dict({"cxone_consent_host": "127.0.0.1", "cxone_consent_port": free_port(),
                                        "cxone_consent_token": LISTENER_TOKEN}, **variables),
-                        cxone_environment(server), **options)
+                        cxone_environment(server), max_concurrent_actions=max_concurrent_actions, **options)
     rulebook.start()
     return rulebook
 
@@ -227,7 +227,7 @@ def run_steady(server, control, workdir, agents, contacts, options):
         variables["cxone_consent_batch_window"] = options.batch_window
     if options.batch_interval is not None:
         variables["cxone_consent_batch_interval"] = options.batch_interval
-    rulebook = start_rulebook(server, workdir, variables)
+    rulebook = start_rulebook(server, workdir, variables, options.max_concurrent_actions)
     try:
         ivr = Ivr(control, listener_url(rulebook), LISTENER_TOKEN)
         print("steady: %d refusals at %s/s ..." % (len(agents), options.rate), flush=True)
@@ -241,9 +241,10 @@ def run_steady(server, control, workdir, agents, contacts, options):
 
 def run_restart(server, control, workdir, agents, contacts, options):
     if options.restart_without_persistence:
-        rulebook = start_rulebook(server, workdir, {})
+        rulebook = start_rulebook(server, workdir, {}, options.max_concurrent_actions)
     else:
         rulebook = start_rulebook(server, workdir, {"drools_db_file_path": os.path.join(workdir, "rule-engine")},
+                                  options.max_concurrent_actions,
                                   rulebook=PERSISTENT_RULEBOOK, persistence_id="bench-consent")
     restarts = []
     moments = {}
@@ -311,7 +312,7 @@ def flood_from_another_process(url, rate, duration, contact_base):
 
 
 def run_flood(server, control, workdir, agents, contacts, options):
-    rulebook = start_rulebook(server, workdir, {})
+    rulebook = start_rulebook(server, workdir, {}, options.max_concurrent_actions)
     stalled = []
     try:
         url = listener_url(rulebook)
@@ -357,6 +358,8 @@ def main():
     parser.add_argument("--flood-rate", type=float, default=200.0,
                         help="flood: flood refusals per second (default 200)")
     parser.add_argument("--stalled", type=int, default=200, help="flood: stalled connections (default 200)")
+    parser.add_argument("--max-concurrent-actions", type=int, default=2,
+                        help="ansible-rulebook's --max-concurrent-actions in every scenario (default 2)")
     parser.add_argument("--output-dir", default=os.path.join(ROOT, "bench", "results"))
     options = parser.parse_args()
     scenarios = options.scenario or list(SCENARIOS)
