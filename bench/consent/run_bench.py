@@ -14,8 +14,8 @@ ansible-rulebook of its own:
   to ansible-rulebook and its runs in the middle of it, then a start again (an activation restart);
   ``--restart-without-persistence`` runs ``consent_refused`` instead, to see what that loses.
 - ``flood``: genuine refusals at a low rate through ``consent_refused`` while a flood of distinct
-  refusals from a few noisy agent ids, far above the rate of the actions, goes on, and while
-  ``--stalled`` connections send half a request and then nothing.
+  refusals from a few noisy agent ids, far above the rate of the actions, goes on (posted from a
+  process of its own), and while ``--stalled`` connections send half a request and then nothing.
 
 The latency of a refusal runs from the sandbox's ``posted_at`` of its first post (just before the
 POST) to the moment the sandbox had its answer to the do-not-record request (``finished`` in its
