@@ -244,9 +244,14 @@ class Rulebook:
                     pass
         self._output.close()
 
+    def terminate(self):
+        """SIGTERM to ansible-rulebook and the end of the runs it started (its container stopped); its exit status."""
+        self._end(signal.SIGTERM)
+        return self._process.returncode
+
     def restart(self, timeout=180):
         """SIGTERM to ansible-rulebook, the end of the runs it started (its container stopped), then a start again."""
-        self._end(signal.SIGTERM)
+        self.terminate()
         return self.start(timeout)
 
     def stop(self):

@@ -5,8 +5,9 @@
 """End to end: the sandbox plays the IVR and posts refusals as Studio would, ansible-rulebook with the
 installed consent_refused rulebook, and do-not-record in the sandbox.
 
-One ansible-rulebook run serves every test of this file (it takes about ten seconds to start);
-each test uses agents of its own. Every refusal a caller makes goes through the sandbox's control
+One ansible-rulebook run serves most tests of this file (it takes about ten seconds to start);
+the persistent rulebook's tests share two more (one with its JVM started with -Xrs), and the
+SIGTERM tests start their own. Each test uses agents of its own. Every refusal a caller makes goes through the sandbox's control
 call ``/_sandbox/calls/<contact id>/consent``; the raw posts of ``RawPoster`` are what the IVR never
 sends (no or wrong credentials, malformed bodies) and Studio's late retries for calls that have
 ended. ``make e2e-eda`` runs this file with .venv-eda on PATH; without ansible-rulebook the file is
@@ -20,9 +21,11 @@ import os
 import shutil
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from e2e_helpers import (  # pylint: disable=import-error
     ACCESS_KEY_ID,
@@ -48,7 +51,9 @@ BURST, BYSTANDERS, STALE, REFUSED_BAD, SENTINEL = AGENTS[:12], AGENTS[12:14], AG
 RETRIED = AGENTS[21]
 TRANSFERRED_FROM, TRANSFERRED_TO, PAST_STALLED, ODD = AGENTS[22], AGENTS[23], AGENTS[24], AGENTS[25]
 CROWDED = AGENTS[26:29]
-RESTARTED = AGENTS[30:40]
+RESTARTED = {"default": AGENTS[30:40], "xrs": AGENTS[44:54]}
+# (busy, waiting) of the SIGTERM test, by how the JVM is started.
+SIGNALLED = {"default": (AGENTS[40], AGENTS[41]), "xrs": (AGENTS[42], AGENTS[43])}
 CXONE_ENVIRONMENT_NAMES = ("CXONE_CLIENT_ID", "CXONE_CLIENT_SECRET", "CXONE_ACCESS_KEY_ID", "CXONE_ACCESS_KEY_SECRET")
 
 
@@ -288,23 +293,35 @@ def test_no_secret_in_the_rulebook_debug_output(consent):
 
 # -- with persistence: the rule engine's feedback, restarts ----------------------------------------
 
-@pytest.fixture(scope="module")
-def persistent(sandbox_server, consent_tenant, tmp_path_factory):
+def _persistent(sandbox_server, control, workdir, java_tool_options=None):
     """(the IVR, the rulebook, the control client): consent_refused_persistent with an H2 store, max_pending 2."""
-    control = consent_tenant
-    workdir = str(tmp_path_factory.mktemp("consent-persistent"))
     port = free_port()
+    environment = cxone_environment(sandbox_server)
+    if java_tool_options:
+        environment["JAVA_TOOL_OPTIONS"] = java_tool_options
     rulebook = Rulebook(
         workdir,
         {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": port, "cxone_consent_token": LISTENER_TOKEN,
          "cxone_consent_max_pending": 2, "cxone_consent_batch_window": 1.0,
          "drools_db_file_path": os.path.join(workdir, "consent-h2")},
-        cxone_environment(sandbox_server), rulebook=PERSISTENT_RULEBOOK, persistence_id="consent-e2e")
+        environment, rulebook=PERSISTENT_RULEBOOK, persistence_id="consent-e2e")
     rulebook.start()
     try:
         yield Ivr(control, "http://127.0.0.1:%d/consent" % port, LISTENER_TOKEN), rulebook, control
     finally:
         rulebook.stop()
+
+
+@pytest.fixture(scope="module")
+def persistent(sandbox_server, consent_tenant, tmp_path_factory):
+    yield from _persistent(sandbox_server, consent_tenant, str(tmp_path_factory.mktemp("consent-persistent")))
+
+
+@pytest.fixture(scope="module")
+def persistent_xrs(sandbox_server, consent_tenant, tmp_path_factory):
+    """The same, its JVM started with -Xrs: SIGTERM goes to ansible-rulebook, which cancels the source."""
+    yield from _persistent(sandbox_server, consent_tenant, str(tmp_path_factory.mktemp("consent-persistent-xrs")),
+                           java_tool_options="-Xrs")
 
 
 def test_beyond_max_pending_a_refusal_is_503_then_accepted_on_retry(persistent):
@@ -323,9 +340,11 @@ def test_beyond_max_pending_a_refusal_is_503_then_accepted_on_retry(persistent):
              "do-not-record on every crowded contact")
 
 
-def test_a_restart_during_a_stream_loses_no_refusal(persistent):
-    ivr, rulebook, control = persistent
-    contacts = {user: control.start_call(user)["contact_id"] for user in RESTARTED}
+@pytest.mark.parametrize("jvm", ["default", "xrs"])
+def test_a_restart_during_a_stream_loses_no_refusal(jvm, request):
+    ivr, rulebook, control = request.getfixturevalue("persistent" if jvm == "default" else "persistent_xrs")
+    restarted = RESTARTED[jvm]
+    contacts = {user: control.start_call(user)["contact_id"] for user in restarted}
     answers = {}
 
     def caller(user, delay):
@@ -334,7 +353,7 @@ def test_a_restart_during_a_stream_loses_no_refusal(persistent):
 
     handed_over_before = rulebook.output().count("refusal handed over")
     # The callers refuse one after the other, 0.4 s apart; the IVR posts again until it gets a 2xx.
-    threads = [threading.Thread(target=caller, args=(user, 0.4 * number)) for number, user in enumerate(RESTARTED)]
+    threads = [threading.Thread(target=caller, args=(user, 0.4 * number)) for number, user in enumerate(restarted)]
     for thread in threads:
         thread.start()
     # SIGTERM once the first refusals were handed over, while the others are waiting or not yet posted.
@@ -344,16 +363,74 @@ def test_a_restart_during_a_stream_loses_no_refusal(persistent):
     for thread in threads:
         thread.join()
 
-    assert {user: attempts[-1]["listener_status"] for user, attempts in answers.items()} == dict.fromkeys(RESTARTED, 202)
+    assert {user: attempts[-1]["listener_status"] for user, attempts in answers.items()} == dict.fromkeys(restarted, 202)
     assert any(len(attempts) > 1 for attempts in answers.values())
     # Every refusal answered 202, before the restart or after, ends as do-not-record on its contact.
-    wait_for(lambda: all(contact(control, contacts[user])["do_not_record"] for user in RESTARTED), 120,
+    wait_for(lambda: all(contact(control, contacts[user])["do_not_record"] for user in restarted), 120,
              "do-not-record on every contact refused around the restart")
     # And once each: a run cut off by the restart and run again after it (the engine's recovered
     # match), or a refusal posted again by the IVR, finds the contact do-not-record already
     # (only_when_needed) and sends nothing more.
     wait_for(lambda: not rulebook.runs_in_flight(), 120, "the module runs to end")
-    assert {user: len(do_not_record_requests(control, user)) for user in RESTARTED} == dict.fromkeys(RESTARTED, 1)
+    assert {user: len(do_not_record_requests(control, user)) for user in restarted} == dict.fromkeys(restarted, 1)
+
+
+@pytest.mark.parametrize("jvm", ["default", "xrs"])
+def test_at_a_sigterm_a_post_waiting_for_its_hand_over_is_cut_off_or_answered_503(jvm, sandbox_server, consent_tenant, tmp_path):
+    """What a post waiting for its hand-over sees when ansible-rulebook gets SIGTERM.
+
+    By default the JVM of the rule engine takes the signal and ends the process at once: the
+    connection is closed without an answer. With ``JAVA_TOOL_OPTIONS=-Xrs`` the JVM leaves the
+    signal to ansible-rulebook, which cancels the source: the post is answered 503 with
+    Retry-After. Studio posts again either way.
+    """
+    control = consent_tenant
+    busy, waiting = SIGNALLED[jvm]
+    contacts = {user: control.start_call(user)["contact_id"] for user in (busy, waiting)}
+    # The only action slot stays taken by the first refusal's run: CXone is slow to answer its status read.
+    slow = control.add_fault("slow", delay_ms=20000, operation="status", user_id=busy, count=1)
+    port = free_port()
+    environment = dict(cxone_environment(sandbox_server), **({"JAVA_TOOL_OPTIONS": "-Xrs"} if jvm == "xrs" else {}))
+    rulebook = Rulebook(str(tmp_path), {"cxone_consent_host": "127.0.0.1", "cxone_consent_port": port,
+                                        "cxone_consent_token": LISTENER_TOKEN}, environment, max_concurrent_actions=1)
+    rulebook.start()
+    try:
+        poster = RawPoster("http://127.0.0.1:%d/consent" % port, LISTENER_TOKEN)
+        assert poster.post(refusal(busy, contacts[busy])).status_code == 202
+        wait_for(lambda: any(rule["id"] == slow["id"] and rule["fired"] for rule in control.faults()), 60,
+                 "the first run to read its agent's status")
+        answers = []
+        post = threading.Thread(target=lambda: answers.append(_answer_or_error(poster, refusal(waiting, contacts[waiting]))))
+        post.start()
+        # Longer than a batch window: the refusal waits for the slot, its post for the hand-over.
+        time.sleep(1.5)
+        assert post.is_alive()
+        signalled = time.monotonic()
+        exit_status = rulebook.terminate()
+        post.join(30)
+        ended_after = time.monotonic() - signalled
+    finally:
+        rulebook.stop()
+
+    assert ended_after < 10
+    if jvm == "default":
+        assert isinstance(answers[0], requests.ConnectionError), answers
+        assert "consent_events: stopped" not in rulebook.output()
+    else:
+        assert exit_status == 0
+        answer = answers[0]
+        assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "1"), answer.text
+        assert "stopping" in answer.json()["error"]
+        assert "consent_events: stopped" in rulebook.output()
+    # Nothing of the waiting refusal reached CXone: its poster is the one to post it again.
+    assert do_not_record_requests(control, waiting) == []
+
+
+def _answer_or_error(poster, payload):
+    try:
+        return poster.post(payload)
+    except requests.RequestException as exc:
+        return exc
 
 
 def test_a_token_with_a_trailing_newline_is_refused_at_start_up(sandbox_server, tmp_path):

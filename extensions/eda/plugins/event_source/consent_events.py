@@ -55,7 +55,10 @@ description:
   - When the source is stopped (cancelled), new posts and the posts still waiting are answered
     C(503) before the connections close. ansible-rulebook 1.3 ends at once on SIGTERM (its Java
     rule engine handles the signal) without cancelling the source; a post in flight then sees
-    its connection closed. Either way nothing answered C(202) was only in the listener's memory.
+    its connection closed. With C(JAVA_TOOL_OPTIONS=-Xrs) in its environment the JVM leaves the
+    signal to ansible-rulebook, which cancels the source and the posts' tasks: the posts still
+    waiting are then answered C(503). Either way nothing answered C(202) was only in the
+    listener's memory.
   - Each connection carries one request; a connection whose request is not read within
     O(request_timeout) is closed, and one beyond O(max_connections) is answered C(503).
   - Tokens, HMAC secrets and signatures are never logged; secrets are compared in constant time.
@@ -426,6 +429,11 @@ class Batcher:
             await asyncio.wait_for(asyncio.shield(refusal.handed_over), timeout)
         except asyncio.TimeoutError:
             raise Unavailable("the rule engine did not take the refusal within %g s" % timeout) from None
+        except asyncio.CancelledError:
+            # At its end ansible-rulebook cancels every task at once, this post's with the
+            # listener's: answered 503, its poster posts again now rather than after a timeout.
+            if not refusal.handed_over.done() or refusal.handed_over.exception() is not None:
+                raise Unavailable("the listener is stopping") from None
         finally:
             refusal.waiters -= 1
             if not refusal.handed_over.done() and refusal.waiters == 0:

@@ -541,6 +541,25 @@ def test_stopping_answers_waiting_posts_503_and_hands_over_nothing_more():
     run(scenario)
 
 
+def test_a_post_cancelled_with_every_task_at_the_end_is_answered_503():
+    """ansible-rulebook's end (asyncio.run after a KeyboardInterrupt) cancels the posts' tasks with the source's."""
+    async def scenario():
+        engine = full_engine()
+        async with Listener(batch_window=0, queue=engine) as listener:
+            waiting = asyncio.ensure_future(listener.answer(refusal(USER_B, "7002")))
+            await asyncio.sleep(0.3)
+            for task in asyncio.all_tasks():
+                if task not in (asyncio.current_task(), waiting):
+                    task.cancel()
+            status, answer, headers = await waiting
+            assert (status, headers["Retry-After"]) == (503, "1")
+            assert "stopping" in answer["error"]
+            await asyncio.gather(listener.source, return_exceptions=True)
+            assert engine.queue.get_nowait() == {"meta": {"uuid": "an earlier event"}}
+            assert engine.queue.empty()
+    run(scenario)
+
+
 def test_a_post_answered_202_before_stopping_is_on_the_engine_queue():
     async def scenario():
         engine = EngineQueue()
