@@ -524,37 +524,31 @@ def test_posts_of_one_pair_wait_for_the_same_hand_over():
     run(scenario)
 
 
-def test_stopping_answers_waiting_posts_503_and_hands_over_nothing_more():
+async def _cancel_the_source(listener, _waiting):
+    await listener.stop()
+
+
+async def _cancel_every_task(listener, waiting):
+    """What ansible-rulebook's end does (asyncio.run after a KeyboardInterrupt): the posts' tasks are cancelled too."""
+    for task in asyncio.all_tasks():
+        if task not in (asyncio.current_task(), waiting):
+            task.cancel()
+    await asyncio.gather(listener.source, return_exceptions=True)
+
+
+@pytest.mark.parametrize("stop", [_cancel_the_source, _cancel_every_task], ids=["the source", "every task"])
+def test_stopping_answers_waiting_posts_503_and_hands_over_nothing_more(stop):
     async def scenario():
         engine = full_engine()
         async with Listener(batch_window=0, queue=engine) as listener:
             waiting = asyncio.ensure_future(listener.answer(refusal(USER_B, "7002")))
             await asyncio.sleep(0.3)
-            await listener.stop()
+            await stop(listener, waiting)
             status, answer, headers = await waiting
             assert (status, headers["Retry-After"]) == (503, "1")
             assert "stopping" in answer["error"]
             with pytest.raises(aiohttp.ClientConnectionError):
                 await listener.post(refusal(USER_C, "7003"))
-            assert engine.queue.get_nowait() == {"meta": {"uuid": "an earlier event"}}
-            assert engine.queue.empty()
-    run(scenario)
-
-
-def test_a_post_cancelled_with_every_task_at_the_end_is_answered_503():
-    """ansible-rulebook's end (asyncio.run after a KeyboardInterrupt) cancels the posts' tasks with the source's."""
-    async def scenario():
-        engine = full_engine()
-        async with Listener(batch_window=0, queue=engine) as listener:
-            waiting = asyncio.ensure_future(listener.answer(refusal(USER_B, "7002")))
-            await asyncio.sleep(0.3)
-            for task in asyncio.all_tasks():
-                if task not in (asyncio.current_task(), waiting):
-                    task.cancel()
-            status, answer, headers = await waiting
-            assert (status, headers["Retry-After"]) == (503, "1")
-            assert "stopping" in answer["error"]
-            await asyncio.gather(listener.source, return_exceptions=True)
             assert engine.queue.get_nowait() == {"meta": {"uuid": "an earlier event"}}
             assert engine.queue.empty()
     run(scenario)
