@@ -10,8 +10,8 @@ the persistent rulebook's tests share two more (one with its JVM started with -X
 SIGTERM tests start their own. Each test uses agents of its own. Every refusal a caller makes
 goes through the sandbox's control call ``/_sandbox/calls/<contact id>/consent``; the raw posts
 of ``RawPoster`` are what the IVR never sends (no or wrong credentials, malformed bodies) and
-Studio's late retries for calls that have ended. ``make e2e-eda`` runs this file with .venv-eda on PATH; without ansible-rulebook the file is
-skipped.
+Studio's late retries for calls that have ended. ``make e2e-eda`` runs this file with .venv-eda
+on PATH; without ansible-rulebook the file is skipped.
 """
 
 from __future__ import annotations
