@@ -56,7 +56,7 @@ description:
     C(503) before the connections close. ansible-rulebook 1.3 ends at once on SIGTERM (its Java
     rule engine handles the signal) without cancelling the source; a post in flight then sees
     its connection closed. With C(JAVA_TOOL_OPTIONS=-Xrs) in its environment the JVM leaves the
-    signal to ansible-rulebook, which cancels the source and the posts' tasks: the posts still
+    signal to ansible-rulebook, which cancels the source and the posts' tasks, and the posts still
     waiting are then answered C(503). Either way nothing answered C(202) was only in the
     listener's memory.
   - Each connection carries one request; a connection whose request is not read within

@@ -23,6 +23,7 @@ import ssl
 import sys
 
 import pytest
+import yaml
 
 aiohttp = pytest.importorskip("aiohttp", reason="the event source needs aiohttp (make unit-eda installs it)")
 
@@ -709,6 +710,13 @@ def test_json_nested_beyond_reason_is_400(body):
 
 
 # -- arguments --------------------------------------------------------------------------------
+
+def test_the_documentation_is_yaml_whose_options_are_the_arguments():
+    """ansible-doc and the documentation site read DOCUMENTATION and EXAMPLES as YAML."""
+    documentation = yaml.safe_load(consent_events.DOCUMENTATION)
+    assert set(documentation["options"]) == set(consent_events._KNOWN_ARGS)  # pylint: disable=protected-access
+    assert yaml.safe_load(consent_events.EXAMPLES)[0]["sources"][0]["cxone.recording.consent_events"]["port"] == 8443
+
 
 @pytest.mark.parametrize("args,message", [
     ({"token": TOKEN}, "port: is required"),
