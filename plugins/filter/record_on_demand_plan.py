@@ -339,12 +339,17 @@ def record_on_demand_plan(plan, users=None, errors="raise"):
     try:
         batches = _merge(plan, users)
     except PlanError as exc:
-        batches = {"do_not_record": [], "stop": [], "start": {media: [] for media in MEDIA_TYPES}, "conflicts": [],
-                   "agents": 0, "selectors": {option: [] for option in SELECTOR_OPTIONS.values()},
-                   "error": exc.plan_message}
+        batches = dict(_empty_batches(), conflicts=[], agents=0,
+                       selectors={option: [] for option in SELECTOR_OPTIONS.values()}, error=exc.plan_message)
     else:
         batches["error"] = None
     return batches
+
+
+def _empty_batches():
+    """One empty batch per planned operation (one per media type for a start)."""
+    return {operation.name: {media: [] for media in MEDIA_TYPES} if operation.takes_media_type else []
+            for operation in PLANNED}
 
 
 def _merge(plan, users):
@@ -355,8 +360,7 @@ def _merge(plan, users):
         raise PlanError("record_on_demand_plan: must be a list of entries ({action, user_ids, media_type}), got %s"
                         % type(plan).__name__)
     problems = []
-    batches = {operation.name: {media: [] for media in MEDIA_TYPES} if operation.takes_media_type else []
-               for operation in PLANNED}
+    batches = _empty_batches()
     # user id -> action -> first entry number (for start: media type -> first entry number)
     named = {}
     # casefolded user id -> its first spelling in the plan

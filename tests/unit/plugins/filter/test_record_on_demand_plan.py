@@ -209,6 +209,9 @@ def test_errors_return_gives_the_message_raise_would_fail_with(plan):
     assert returned["error"].startswith("record_on_demand_plan")
     assert returned["do_not_record"] == returned["stop"] == [] and returned["agents"] == 0
     assert returned["start"] == {"voice": [], "voiceAndScreen": []} and returned["selectors"] == NO_SELECTORS
+    assert returned["mask"] == returned["unmask"] == []
+    # The same keys as a plan that can be applied: a task reading any batch of it finds one.
+    assert set(returned) == set(record_on_demand_plan([{"action": "stop", "user_ids": ["a"]}], errors="return"))
 
 
 def test_errors_return_of_a_good_plan_has_no_error_and_the_same_batches():
