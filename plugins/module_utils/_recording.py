@@ -20,6 +20,7 @@ from ansible_collections.cxone.recording.plugins.module_utils._errors import (
     NO_ACTIVE_CALL_FIX,
     NO_HINTS,
     CxoneError,
+    counted,
     describe_failure,
 )
 from ansible_collections.cxone.recording.plugins.module_utils._operations import MEDIA_TYPES
@@ -289,8 +290,7 @@ def _entry_from_answer(operation, user_id, answer, no_active_call, requested_at)
         outcome = "failed"
         msg = "user %s: %s" % (user_id, describe_failure(answer.status, answer.message, operation.hints))
     if answer.unanswered_attempts:
-        note = ("%d earlier attempt got no answer and may have taken effect" if answer.unanswered_attempts == 1
-                else "%d earlier attempts got no answer and may have taken effect") % answer.unanswered_attempts
+        note = "%s got no answer and may have taken effect" % counted(answer.unanswered_attempts, "earlier attempt")
         msg = "%s; %s" % (msg, note) if msg else note
     return result_entry(user_id, outcome, answer.status, _contact_id(answer.body), answer.message, answer.attempts,
                         answer.unanswered_attempts, msg, requested_at, utc_now())
