@@ -95,12 +95,13 @@ def load_demo_config(path=DEMO_CONFIG):
 
 
 def credentials(tenant):
-    """(client id, client secret, access key id, access key secret) of the demo tenant."""
+    """``{client_id, client_secret, access_key_id, access_key_secret}`` of the demo tenant."""
     if not tenant.get("clients") or not tenant.get("access_keys"):
         raise DemoError("the demo tenant in %s needs a client and an access key" % DEMO_CONFIG)
     client_id, client_secret = sorted(tenant["clients"].items())[0]
     key = tenant["access_keys"][0]
-    return client_id, client_secret, key["id"], key["secret"]
+    return {"client_id": client_id, "client_secret": client_secret, "access_key_id": key["id"],
+            "access_key_secret": key["secret"]}
 
 
 def agent_id(tenant, name):
@@ -113,10 +114,11 @@ def agent_id(tenant, name):
 
 def run_playbook(ansible, playbook, tenant, agents, verbose=0):
     """Run the demo playbook for the demo tenant's host, its output on this terminal; returns the PlaybookRun."""
-    client_id, client_secret, key_id, key_secret = credentials(tenant)
+    creds = credentials(tenant)
     # As from a vault: the secrets never appear in the inventory, the playbook or the command line.
-    ansible.secrets(cxone_client_secret=client_secret, cxone_access_key_secret=key_secret)
-    inventory = ansible.inventory({HOST: {"issuer": ansible.sandbox_url, "client_id": client_id, "access_key_id": key_id}})
+    ansible.secrets(cxone_client_secret=creds["client_secret"], cxone_access_key_secret=creds["access_key_secret"])
+    inventory = ansible.inventory({HOST: {"issuer": ansible.sandbox_url, "client_id": creds["client_id"],
+                                          "access_key_id": creds["access_key_id"]}})
     # An ansible.cfg of its own, so that a user's configuration cannot change the demo.
     config = os.path.join(ansible.workdir, "ansible.cfg")
     with open(config, "w", encoding="utf-8") as stream:

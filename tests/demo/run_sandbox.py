@@ -28,7 +28,6 @@ The end-to-end test of the documentation's examples writes the same files with
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import signal
@@ -37,13 +36,14 @@ import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SANDBOX_DIR = os.path.join(ROOT, "tests", "sandbox")
-if SANDBOX_DIR not in sys.path:
-    sys.path.insert(0, SANDBOX_DIR)
 
-import yaml  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+import yaml  # noqa: E402
 
-DEMO_CONFIG = os.path.join(SANDBOX_DIR, "demo.json")
+# The demo's own reading of demo.json (this folder is on the path: the script's, or the importer's);
+# importing it makes the sandbox package importable too.
+from run_demo import credentials, load_demo_config  # noqa: E402  pylint: disable=import-error
+
 DEFAULT_OUTPUT_DIR = os.path.join(ROOT, ".build", "sandbox")
 DEFAULT_PORT = 8765
 # The host name of the guides' tenants.yml.
@@ -51,21 +51,6 @@ GUIDES_HOST = "tenant_emea"
 SANDBOX_HOST = "sandbox"
 VAULT_VARS = ("vault_cxone_client_id", "vault_cxone_client_secret", "vault_cxone_access_key_id",
               "vault_cxone_access_key_secret")
-
-
-def load_demo_config(path=DEMO_CONFIG):
-    """The demo configuration and its (first) tenant."""
-    with open(path, encoding="utf-8") as stream:
-        config = json.load(stream)
-    return config, config["tenants"][0]
-
-
-def credentials(tenant):
-    """``{client_id, client_secret, access_key_id, access_key_secret}`` of a sandbox tenant."""
-    client_id, client_secret = sorted(tenant["clients"].items())[0]
-    key = tenant["access_keys"][0]
-    return {"client_id": client_id, "client_secret": client_secret, "access_key_id": key["id"],
-            "access_key_secret": key["secret"]}
 
 
 def guide_vars(config):
